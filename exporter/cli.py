@@ -1,0 +1,182 @@
+"""Thin Click commands: parse options, call one function, print what happened.
+
+Library code raises domain errors; this module alone turns them into messages and exit
+codes (1: the source has problems, 2: a path or option cannot be used). Heavy libraries
+are imported inside the commands, so `check` never loads genanki or ebooklib.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from exporter import __version__
+
+DEFAULT_SOURCE = "source/belenko-defection.yaml"
+DEFAULT_OUTPUT = "output"
+
+source_argument = click.argument("source", default=DEFAULT_SOURCE, type=click.Path(dir_okay=True, path_type=Path))
+output_option = click.option(
+    "-o", "--output", "out_dir", default=DEFAULT_OUTPUT, show_default=True,
+    type=click.Path(path_type=Path), help="Directory the deck, the book and the manifest are written to.",
+)
+
+
+class Failed(click.ClickException):
+    """An error already formatted as located lines; exits with `code`."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.exit_code = code
+
+    def show(self, file=None) -> None:
+        click.echo(self.message, err=True)
+
+
+def run(action):
+    """Call action(), turning domain errors into messages and exit codes instead of tracebacks."""
+    from exporter.errors import SourceError, UsageError
+
+    try:
+        return action()
+    except SourceError as e:
+        n = len(e.problems)
+        raise Failed(f"{e}\n{n} problem{'s' if n != 1 else ''} found.", 1) from None
+    except UsageError as e:
+        raise Failed(str(e), 2) from None
+    except KeyboardInterrupt:
+        raise Failed("interrupted; previous outputs are unchanged.", 130) from None
+    except OSError as e:
+        where = e.filename or "output"
+        raise Failed(f"{where}: error: {e.strerror or e}; previous outputs are unchanged.", 1) from None
+    except Exception as e:  # a bug: say so briefly rather than dump a traceback on the user
+        if os.environ.get("EXPORTER_DEBUG"):
+            raise
+        raise Failed(f"error: internal error ({type(e).__name__}: {e}); previous outputs are unchanged. "
+                     "Run with EXPORTER_DEBUG=1 for details and please report it.", 3) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="exporter")
+def main() -> None:
+    """Compile one study source into an Anki deck and an EPUB book that agree.
+
+    \b
+    Examples:
+      exporter build                      build source/belenko-defection.yaml into output/
+      exporter check --strict             validate and lint the source
+      exporter watch                      rebuild on every save
+    """
+
+
+@main.command()
+@source_argument
+@output_option
+@click.option("--force", is_flag=True, help="Rebuild even if the outputs are up to date.")
+def build(source: Path, out_dir: Path, force: bool) -> None:
+    """Build the Anki deck (.apkg) and the EPUB book from SOURCE.
+
+    Outputs are replaced only when both are complete; a failed build leaves the previous
+    ones exactly as they were. Re-importing the deck updates edited cards in place.
+
+    \b
+    Examples:
+      exporter build
+      exporter build my-notes.yaml -o dist
+    """
+    from exporter.build import build as build_outputs
+
+    report = run(lambda: build_outputs(source, out_dir, force=force))
+    click.echo(describe(report))
+
+
+@main.command()
+@source_argument
+@click.option("--strict", is_flag=True, help="Treat content warnings as errors.")
+def check(source: Path, strict: bool) -> None:
+    """Validate SOURCE and lint its content, without writing anything.
+
+    Errors make the source unusable; warnings point at content that will build but is
+    probably not what you meant (a card its chapter does not support, an unused fact, ...).
+
+    \b
+    Examples:
+      exporter check
+      exporter check --strict my-notes.yaml
+    """
+    from exporter.lint import lint
+    from exporter.load import load
+
+    loaded = run(lambda: load(source))
+    warnings = run(lambda: lint(loaded))
+    for warning in warnings:
+        click.echo(str(warning), err=True)
+    if warnings and strict:
+        raise Failed(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} (--strict makes them errors).", 1)
+    note = f" with {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if warnings else ""
+    click.echo(f"{source}: ok{note}")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the source format.
+
+    Editors use it to validate and complete while you type; the source's first line
+    points at a copy (`# yaml-language-server: $schema=schema.json`).
+
+    \b
+    Example:
+      exporter schema > source/schema.json
+    """
+    from exporter.model import schema_json
+
+    click.echo(schema_json())
+
+
+def describe(report) -> str:
+    """The build summary, in words a learner understands."""
+    if report.unchanged:
+        paths = " and ".join(str(p) for p in report.outputs)
+        return f"Up to date: {paths} already match the source; nothing to do."
+    lines = [f"Wrote {p} ({_size(p.stat().st_size)})" for p in report.outputs]
+    c = report.counts
+    total = c.get("question", 0) + c.get("cloze", 0) + c.get("term", 0)
+    lines.append(
+        f"{_n(c.get('chapters', 0), 'chapter')}; {_n(total, 'note')}: {c.get('question', 0)} question, "
+        f"{c.get('cloze', 0)} cloze, {c.get('term', 0)} glossary (studied both ways)."
+    )
+    if report.first_build:
+        lines.append(f"First build: import the .apkg into Anki (File > Import) to get the deck \"{report.deck_name}\".")
+        return "\n".join(lines)
+    if report.changed:
+        lines.append(f"{_n(len(report.changed), 'card')} changed: re-import the deck and Anki updates "
+                     f"{'it' if len(report.changed) == 1 else 'them'} in place, keeping your reviews.")
+        lines.append("  " + ", ".join(report.changed))
+    if report.added:
+        lines.append(f"{_n(len(report.added), 'card')} added: re-import the deck to get "
+                     f"{'it' if len(report.added) == 1 else 'them'}.")
+        lines.append("  " + ", ".join(report.added))
+    if report.removed:
+        search = " OR ".join(f"Id:{card_id}" for card_id in report.removed)
+        lines.append(f"{_n(len(report.removed), 'card')} removed from the source. Anki keeps removed cards on "
+                     f"import; to delete them, search the browser for: {search}")
+    if report.styling_changed:
+        lines.append(f"Card styling changed ({', '.join(report.styling_changed)}): re-import to update it.")
+    if not (report.changed or report.added or report.removed or report.styling_changed):
+        lines.append("No card changed since the last build: re-importing the deck changes nothing.")
+    return "\n".join(lines)
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

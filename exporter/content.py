@@ -1,0 +1,184 @@
+"""The one content step both outputs share: facts substituted, Markdown → HTML, typography.
+
+Everything the deck and the book show passes through `Content`, so a value can only ever
+look the same on both sides. Renderers take the `Book` built here and add only their own
+markup around it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from exporter import model
+from exporter.load import CLOZE, substitute
+
+PART_KINDS = ("timeline", "people", "glossary", "faq", "factors")
+# Entries of each back-matter part, and which of their fields are block Markdown.
+PART_ENTRIES = {"timeline": "events", "people": "people", "glossary": "terms", "faq": "questions", "factors": "factors"}
+BLOCK_FIELDS = {"text", "answer"}
+SAFE_LINK = re.compile(r"^(https?:|mailto:)", re.I)
+
+
+@dataclass(frozen=True)
+class StudyCard:
+    """One note: a card as both outputs show it. HTML fields are escaped and final."""
+
+    id: str
+    kind: str  # "question", "cloze" or "term"
+    front: str  # question, cloze text with {{cN::...}} deletions, or glossary term
+    back: str  # answer or definition; empty for cloze
+    extra: str
+    tags: tuple[str, ...]
+    section_id: str
+    label: str  # where the card comes from in the book, e.g. "Chapter 4 – The Landing"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A chapter or a back-matter part, in book order."""
+
+    id: str  # chapter id, or the part's kind ("glossary")
+    kind: str  # "chapter" or one of PART_KINDS
+    number: int | None  # chapters only
+    title: str  # plain text
+    label: str  # plain text: "Chapter 4 – The Landing", or the part's title
+    html: str  # the prose (chapters) or introduction (parts)
+    entries: tuple[dict[str, str], ...]  # parts only: each entry's fields as HTML, plus "id"
+    cards: tuple[StudyCard, ...]
+
+
+@dataclass(frozen=True)
+class Book:
+    meta: model.Book  # plain-text metadata: renderers escape it
+    title: str  # after typography, plain text
+    subtitle: str
+    facts: dict[str, str]  # name → HTML of the value
+    sources: tuple[tuple[str, str], ...]  # (id, HTML)
+    sections: tuple[Section, ...]
+
+    @property
+    def cards(self) -> tuple[StudyCard, ...]:
+        return tuple(card for section in self.sections for card in section.cards)
+
+    @property
+    def chapters(self) -> tuple[Section, ...]:
+        return tuple(s for s in self.sections if s.kind == "chapter")
+
+
+@lru_cache(maxsize=1)
+def _markdown():
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "xhtmlOut": True, "typographer": True})
+    md.enable(["table", "strikethrough", "replacements", "smartquotes"])
+    md.disable("image")  # an image would need a file that neither output carries
+    md.validateLink = lambda url: bool(SAFE_LINK.match(url.strip()))
+
+    def shift_headings(state):
+        # The section title is h1 (book) or the card label; prose headings sit below it.
+        for token in state.tokens:
+            if token.type in ("heading_open", "heading_close"):
+                token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+
+    md.core.ruler.push("shift_headings", shift_headings)
+    return md
+
+
+class Content:
+    """Renders the text of one document; facts are substituted before Markdown."""
+
+    def __init__(self, document: model.Document):
+        self.document = document
+        self.facts = document.facts
+
+    def _fill(self, text: str) -> str:
+        return substitute(text, self.facts.__getitem__)
+
+    def block(self, text: str) -> str:
+        return _markdown().render(self._fill(text)) if text else ""
+
+    def inline(self, text: str) -> str:
+        return _markdown().renderInline(self._fill(text)) if text else ""
+
+    def plain_inline(self, text: str) -> str:
+        return plain(self.inline(text))
+
+
+def build(document: model.Document) -> Book:
+    """The document as both outputs will show it."""
+    c = Content(document)
+    root = document.book.tag
+    sections: list[Section] = []
+    for number, chapter in enumerate(document.chapters, 1):
+        title = c.plain_inline(chapter.title)
+        label = f"Chapter {number} – {title}"
+        cards = tuple(_card(c, card, chapter.id, label, (f"{root}::chapter::{chapter.id}",)) for card in chapter.cards)
+        sections.append(Section(chapter.id, "chapter", number, title, label, c.block(chapter.text), (), cards))
+    for kind in PART_KINDS:
+        part = getattr(document, kind)
+        if part is None:
+            continue
+        title = c.plain_inline(part.title)
+        tags = (f"{root}::{kind}",)
+        entries = tuple(_entry(c, entry) for entry in getattr(part, PART_ENTRIES[kind]))
+        cards = tuple(_card(c, card, kind, title, tags) for card in part.cards)
+        if kind == "glossary":
+            cards = tuple(
+                StudyCard(t.id, "term", c.inline(t.term), c.inline(t.definition), "", tags, kind, title)
+                for t in part.terms
+            ) + cards
+        sections.append(Section(kind, kind, None, title, title, c.block(part.text), entries, cards))
+    meta = document.book
+    return Book(
+        meta=meta,
+        title=c.plain_inline(meta.title),
+        subtitle=c.plain_inline(meta.subtitle),
+        facts={name: c.inline(value) for name, value in document.facts.items()},
+        sources=tuple((s.id, c.inline(s.text)) for s in meta.sources),
+        sections=tuple(sections),
+    )
+
+
+def _card(c: Content, card: model.QuestionCard | model.ClozeCard, section_id: str, label: str, tags) -> StudyCard:
+    extra = c.inline(card.extra)
+    all_tags = tuple(tags) + tuple(t for t in card.tags if t not in tags)
+    if isinstance(card, model.ClozeCard):
+        return StudyCard(card.id, "cloze", c.inline(card.cloze), "", extra, all_tags, section_id, label)
+    return StudyCard(card.id, "question", c.inline(card.question), c.inline(card.answer), extra, all_tags, section_id, label)
+
+
+def _entry(c: Content, entry: model.Node) -> dict[str, str]:
+    fields = {"id": entry.id}
+    for name, value in entry:
+        if name != "id":
+            fields[name] = c.block(value) if name in BLOCK_FIELDS else c.inline(value)
+    return fields
+
+
+# --- helpers both renderers and the tests use ----------------------------------------------
+
+
+def cloze_blank(front: str) -> str:
+    """The cloze sentence with every deletion replaced by a blank (or its hint)."""
+    return CLOZE.sub(lambda m: f"[{m.group(2).split('::', 1)[1]}]" if "::" in m.group(2) else "[…]", front)
+
+
+def cloze_reveal(front: str, tag: str = "b") -> str:
+    """The cloze sentence with every deletion shown, marked with `tag`."""
+    return CLOZE.sub(lambda m: f"<{tag}>{m.group(2).split('::', 1)[0]}</{tag}>", front)
+
+
+def cloze_answers(front: str) -> list[str]:
+    """The hidden parts of a cloze text, in order."""
+    return [m.group(2).split("::", 1)[0] for m in CLOZE.finditer(front)]
+
+
+TAG = re.compile(r"<[^>]+>")
+
+
+def plain(fragment: str) -> str:
+    """Text of an HTML fragment, whitespace folded: what a reader sees."""
+    return " ".join(html.unescape(TAG.sub("", fragment)).split())

@@ -1,0 +1,73 @@
+"""Content warnings: things that build fine but are probably not what the author meant."""
+
+from __future__ import annotations
+
+import re
+
+from exporter import content
+from exporter.errors import Problem
+from exporter.load import FACT_REF, Source, format_key
+
+WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*")
+# Words that carry no fact of their own; an answer made only of them needs no support.
+STOP = frozenset(
+    "about after also among and because been before being between both could during each from "
+    "have into more most only other over same some such than that their them then there these "
+    "they this those through under very were what when where which while will with would year "
+    "years the his her its was for not but who how why".split()
+)
+
+
+def key_words(text: str) -> set[str]:
+    """The words of a plain text that must appear in a passage supporting it."""
+    words = {w.lower() for w in WORD.findall(text)}
+    return {w for w in words if (len(w) >= 4 or any(ch.isdigit() for ch in w)) and w not in STOP}
+
+
+def lint(source: Source) -> list[Problem]:
+    """Every warning for a loaded source, in file order."""
+    doc = source.document
+    book = content.build(doc)
+    warnings: list[Problem] = []
+
+    def warn(key: tuple, message: str) -> None:
+        line, col = source.key_positions.get(key) or source.where(key)
+        warnings.append(Problem(source.path, line, col, format_key(key), message, "warning"))
+
+    # 1. Every fact is used somewhere, or it is a value nobody sees.
+    used = {m.group(1) for m in FACT_REF.finditer(source.text)}
+    for name in doc.facts:
+        if name not in used:
+            warn(("facts", name), f"fact '{name}' is never used; use it as ${{{name}}} or remove it")
+
+    # 2. Every chapter has cards.
+    for i, chapter in enumerate(doc.chapters):
+        if not chapter.cards:
+            warn(("chapters", i), f"chapter '{chapter.id}' has no cards; add some under 'cards:'")
+
+    # 3. Every answer is supported by the text it is studied from; 4. no question twice.
+    asked: dict[str, str] = {}
+    for section, base in zip(book.sections, _section_keys(doc)):
+        passage = key_words(content.plain(section.html + " ".join(" ".join(e.values()) for e in section.entries)))
+        for j, card in enumerate(c for c in section.cards if c.kind != "term"):
+            key = base + ("cards", j)
+            if card.kind == "cloze":
+                answers, question = content.cloze_answers(card.front), content.cloze_blank(card.front)
+            else:
+                answers, question = [card.back], card.front
+            for answer in answers:
+                missing = key_words(content.plain(answer)) - passage
+                if missing:
+                    warn(key, f"card '{card.id}': '{content.plain(answer)}' is not supported by the text of "
+                         f"{section.label} (missing: {', '.join(sorted(missing))}); say it in the text or fix the answer")
+            normal = " ".join(WORD.findall(content.plain(question).lower()))
+            if normal in asked:
+                warn(key, f"card '{card.id}' asks the same question as card '{asked[normal]}'; merge or reword them")
+            asked.setdefault(normal, card.id)
+    return sorted(warnings, key=lambda w: (w.line, w.column))
+
+
+def _section_keys(doc) -> list[tuple]:
+    """The data key of each section of content.build's output, in the same order."""
+    keys: list[tuple] = [("chapters", i) for i in range(len(doc.chapters))]
+    return keys + [(kind,) for kind in content.PART_KINDS if getattr(doc, kind) is not None]

@@ -1,0 +1,417 @@
+"""Source file → validated Document, with every problem located by line and column.
+
+bytes → UTF-8 text → YAML events → plain data (every scalar kept as the text the author
+wrote, every position remembered) → pydantic model → checks that span the whole file
+(ids, fact references, cloze). All problems are collected and raised together.
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import hashlib
+import re
+import typing
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from exporter import model
+from exporter.errors import Problem, SourceError, UsageError
+
+Key = tuple  # a path into the data: ("chapters", 3, "cards", 2, "answer")
+
+FACT_REF = re.compile(r"\$\{([^}]*)\}")
+CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.S)
+MAX_DEPTH = 64
+# Invisible characters that XML and Anki cannot carry: C0/C1 controls (but tab, LF, CR),
+# DEL, and the Unicode non-characters.
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A loaded source: the document plus what is needed to point back into the file."""
+
+    path: str
+    text: str
+    sha256: str
+    document: model.Document
+    positions: dict  # Key -> (line, column) of the value
+    key_positions: dict  # Key -> (line, column) of the mapping key naming it
+
+    def where(self, key: Key) -> tuple[int, int]:
+        """Line and column of the value at `key`, or of its nearest located parent."""
+        while key not in self.positions and key:
+            key = key[:-1]
+        return self.positions.get(key, (1, 1))
+
+
+def format_key(key: Key) -> str:
+    out = ""
+    for part in key:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def read_source(path: str | Path) -> bytes:
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(str(path), "is a directory; give the path of a source .yaml file")
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(str(path), "no such file; check the path (default: source/belenko-defection.yaml)") from None
+    except OSError as e:
+        raise UsageError(str(path), f"cannot read: {e.strerror}") from None
+
+
+def load(path: str | Path) -> Source:
+    """Load and validate a source file, raising SourceError with every problem found."""
+    raw = read_source(path)
+    return parse(raw, str(path))
+
+
+def parse(raw: bytes, path: str) -> Source:
+    problems = _Problems(path)
+    text = _decode(raw, problems)
+    if text is None:
+        raise SourceError(problems.items)
+    problems.text = text
+    for m in FORBIDDEN.finditer(text):
+        line, col = _line_col(text, m.start())
+        problems.add((), f"control character U+{ord(m.group()):04X} is not allowed "
+                     "(it is invisible in most editors: delete it)", (line, col))
+    if problems.items:
+        raise SourceError(problems.items)
+    data = _Composer(text, problems).compose()
+    if problems.items:
+        raise SourceError(problems.items)
+    document = _validate(data, problems)
+    _check_across(data, problems)
+    if problems.items or document is None:
+        raise SourceError(sorted(problems.items, key=lambda p: (p.line, p.column)))
+    sha = hashlib.sha256(raw).hexdigest()
+    return Source(path, text, sha, document, problems.positions, problems.key_positions)
+
+
+# --- text ------------------------------------------------------------------------------------
+
+
+def _decode(raw: bytes, problems: "_Problems") -> str | None:
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        before = raw[: e.start].decode("utf-8", "replace")
+        line, col = _line_col(before, len(before))
+        problems.add((), f"the file is not UTF-8 text (byte 0x{raw[e.start]:02x}); "
+                     "save it as UTF-8 in your editor", (line, col))
+        return None
+    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+        problems.add((), "the file is empty; start from the example in README.md", (1, 1))
+        return None
+    return text
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+class _Problems:
+    def __init__(self, path: str):
+        self.path = path
+        self.items: list[Problem] = []
+        self.positions: dict = {}
+        self.key_positions: dict = {}
+        self.spans: dict = {}  # Key -> (start, end) character index of a scalar
+        self.text = ""
+
+    def add(self, key: Key, message: str, at: tuple[int, int] | None = None) -> None:
+        line, col = at or self.where(key)
+        self.items.append(Problem(self.path, line, col, format_key(key), message))
+
+    def where(self, key: Key) -> tuple[int, int]:
+        while key not in self.positions and key:
+            key = key[:-1]
+        return self.positions.get(key, (1, 1))
+
+
+# --- YAML → plain data -------------------------------------------------------------------------
+
+
+class _Composer:
+    """Builds dicts, tuples and strings from YAML events, remembering where each came from.
+
+    Our own composer rather than yaml.compose: it refuses aliases at the first one (so an
+    alias bomb costs nothing), reports duplicate keys (PyYAML keeps the last silently) and
+    never resolves a scalar to anything but the text that was written.
+    """
+
+    def __init__(self, text: str, problems: _Problems):
+        self.text = text
+        self.problems = problems
+
+    def compose(self):
+        p = self.problems
+        try:
+            events = yaml.parse(self.text, Loader=_Loader)
+            docs = []
+            for event in events:
+                if isinstance(event, yaml.DocumentStartEvent):
+                    if docs:
+                        p.add((), "the file holds more than one YAML document; remove the '---' line",
+                              _at(event.start_mark))
+                        return None
+                    docs.append(self._node(events, next(events), (), 0))
+        except yaml.MarkedYAMLError as e:
+            mark = e.problem_mark or e.context_mark
+            message = (e.problem or str(e)).strip()
+            if "tab" in message:
+                message += " (use spaces, not tabs, for indentation)"
+            p.add((), f"YAML syntax: {message}", _at(mark) if mark else (1, 1))
+            return None
+        except _Stop:
+            return None
+        if not docs or not isinstance(docs[0], dict):
+            if not p.items:
+                p.add((), "the file must be a mapping with the keys 'book', 'facts' and 'chapters'")
+            return None
+        return docs[0]
+
+    def _node(self, events, event, key: Key, depth: int):
+        p = self.problems
+        p.positions[key] = _at(event.start_mark)
+        if depth > MAX_DEPTH:
+            p.add(key, f"nesting deeper than {MAX_DEPTH} levels; flatten the structure")
+            raise _Stop
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            p.add(key, "anchors and aliases (&name, *name) are not supported; write the text out")
+            raise _Stop
+        if isinstance(event, yaml.ScalarEvent):
+            p.spans[key] = (event.start_mark.index, event.end_mark.index)
+            return event.value
+        if isinstance(event, yaml.SequenceStartEvent):
+            items = []
+            for event in events:
+                if isinstance(event, yaml.SequenceEndEvent):
+                    return tuple(items)
+                items.append(self._node(events, event, key + (len(items),), depth + 1))
+        if isinstance(event, yaml.MappingStartEvent):
+            mapping: dict = {}
+            for event in events:
+                if isinstance(event, yaml.MappingEndEvent):
+                    return mapping
+                if not isinstance(event, yaml.ScalarEvent):
+                    p.add(key, "a key must be plain text", _at(event.start_mark))
+                    raise _Stop
+                name, at = event.value, _at(event.start_mark)
+                value = self._node(events, next(events), key + (name,), depth + 1)
+                if name in mapping:
+                    first = p.key_positions[key + (name,)]
+                    p.add(key, f"duplicate key '{name}' (first at line {first[0]}); keep one of them", at)
+                    p.positions[key + (name,)] = first  # later messages point at the first
+                else:
+                    p.key_positions[key + (name,)] = at
+                    mapping[name] = value
+        raise AssertionError(f"unexpected YAML event {event}")
+
+
+class _Stop(Exception):
+    pass
+
+
+def _at(mark) -> tuple[int, int]:
+    return mark.line + 1, mark.column + 1
+
+
+# --- model validation ----------------------------------------------------------------------
+
+
+def _validate(data, problems: _Problems) -> model.Document | None:
+    try:
+        return model.Document.model_validate(data)
+    except ValidationError as e:
+        for error in e.errors(include_url=False):
+            _report(error, data, problems)
+        return None
+
+
+def _report(error, data, problems: _Problems) -> None:
+    key = _data_key(error["loc"], data)
+    kind, field = error["type"], key[-1] if key else ""
+    if kind == "missing":
+        problems.add(key[:-1], f"missing required key '{field}'")
+    elif kind == "extra_forbidden":
+        hint = _did_you_mean(field, _allowed_keys(key[:-1], data))
+        problems.add(key[:-1], f"unknown key '{field}'{hint}", problems.key_positions.get(key))
+    elif error["loc"] and error["loc"][-1] == "[key]":
+        problems.add(key, f"fact name '{field}' is not a lowercase slug (use a-z, 0-9 and single hyphens)",
+                     problems.key_positions.get(key))
+    elif kind == "string_too_short":
+        problems.add(key, "must not be empty")
+    elif kind == "too_short":
+        if not error["input"]:  # pydantic also says so of a list whose items failed
+            problems.add(key, "needs at least one entry")
+    elif kind == "string_pattern_mismatch":
+        problems.add(key, _pattern_message(field, error["input"]))
+    elif kind.endswith("_type"):
+        expected = {"string_type": "text", "dict_type": "a mapping (key: value lines)",
+                    "model_type": "a mapping (key: value lines)", "tuple_type": "a list ('- ' lines)"}
+        problems.add(key, f"expected {expected.get(kind, kind[:-5])}, found {_describe(error['input'])}")
+    else:
+        problems.add(key, error["msg"])
+
+
+def _data_key(loc: tuple, data) -> Key:
+    """Pydantic's error location minus its own markers (union tags, '[key]')."""
+    key: list = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node or isinstance(node, tuple) and isinstance(part, int):
+            key.append(part)
+            node = node[part] if isinstance(node, dict) or part < len(node) else None
+        elif part == "[key]" or not isinstance(node, (dict, tuple)):
+            continue
+        elif isinstance(node, dict) and part not in model.CARD_KINDS.values():
+            key.append(part)  # a missing or unknown key
+            node = None
+    return tuple(key)
+
+
+def _allowed_keys(key: Key, data) -> list[str]:
+    cls: typing.Any = model.Document
+    node = data
+    for part in key:
+        node = node[part]
+        if isinstance(part, int):
+            continue
+        cls = _unwrap(cls.model_fields[part].annotation)
+        if cls is model.Card:
+            cls = model.card_class(node)
+    if isinstance(cls, type) and issubclass(cls, BaseModel):
+        return list(cls.model_fields)
+    return []
+
+
+def _unwrap(annotation):
+    """tuple[X, ...] → X, X | None → X."""
+    while annotation is not model.Card:
+        args = [a for a in typing.get_args(annotation) if a not in (type(None), Ellipsis)]
+        if len(args) != 1:
+            return annotation
+        annotation = args[0]
+    return annotation
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean '{close[0]}'?)"
+    return f" (allowed: {', '.join(choices)})" if choices else ""
+
+
+def _pattern_message(field, value) -> str:
+    if field == "language":
+        return f"'{value}' is not a language tag; use e.g. 'en' or 'en-GB'"
+    if field == "edition":
+        return f"'{value}' is not a date; write it as YYYY-MM-DD, e.g. '2026-11-25'"
+    if field == "tags" or isinstance(field, int):
+        return f"tag '{value}' must be a lowercase slug, optionally with '::' levels (e.g. 'radar' or 'people::pilots')"
+    return f"'{value}' is not a valid id: use lowercase letters, digits and single hyphens (e.g. '{_slugify(value)}')"
+
+
+def _slugify(value) -> str:
+    ascii_text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "my-id"
+
+
+def _describe(value) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, tuple):
+        return "a list"
+    return f"text '{value}'" if value else "nothing"
+
+
+# --- checks across the file -----------------------------------------------------------------
+
+
+def _check_across(data, problems: _Problems) -> None:
+    """Ids unique across the file, fact references resolve, cloze deletions well formed."""
+    facts = data.get("facts") if isinstance(data.get("facts"), dict) else {}
+    seen: dict[str, Key] = {}
+    for key, value in _walk(data, ()):
+        if key[-1] == "id" and isinstance(value, str):
+            if value in seen:
+                line = problems.where(seen[value])[0]
+                problems.add(key, f"duplicate id '{value}' (also used at line {line}); ids must be unique in the file")
+            else:
+                seen[value] = key
+        if not isinstance(value, str):
+            continue
+        if key[0] == "facts":
+            if FACT_REF.search(value):
+                problems.add(key, "a fact's value cannot use another fact; write the value out")
+            continue
+        for m in FACT_REF.finditer(value):
+            if m.group(1) not in facts:
+                hint = _did_you_mean(m.group(1), list(facts)) if facts else " (the file has no facts)"
+                problems.add(key, f"unknown fact '${{{m.group(1)}}}'{hint}", _locate(problems, key, m.group()))
+        if key[-1] == "cloze":
+            message = cloze_problem(substitute(value, lambda name: facts.get(name, name)))
+            if message:
+                problems.add(key, message)
+
+
+def _walk(node, key: Key):
+    if isinstance(node, dict):
+        for name, value in node.items():
+            yield key + (name,), value
+            yield from _walk(value, key + (name,))
+    elif isinstance(node, tuple):
+        for i, value in enumerate(node):
+            yield key + (i,), value
+            yield from _walk(value, key + (i,))
+
+
+def _locate(problems: _Problems, key: Key, needle: str) -> tuple[int, int]:
+    """Position of `needle` inside the scalar at `key`, where the file spells it as written."""
+    span = problems.spans.get(key)
+    text = problems.text
+    if span:
+        index = text.find(needle, span[0], span[1])
+        if index >= 0:
+            return _line_col(text, index)
+    return problems.where(key)
+
+
+def substitute(text: str, value_of) -> str:
+    """Replace every ${name} in text with value_of(name)."""
+    return FACT_REF.sub(lambda m: value_of(m.group(1)), text)
+
+
+def cloze_problem(text: str) -> str | None:
+    """Why a cloze text is malformed, or None: numbered from c1 without gaps, none empty."""
+    numbers = set()
+    for m in CLOZE.finditer(text):
+        if not m.group(2).split("::")[0].strip():
+            return f"malformed cloze: deletion '{m.group()}' hides nothing; put the hidden text after '::'"
+        numbers.add(int(m.group(1)))
+    rest = CLOZE.sub("", text)
+    if not numbers:
+        return "malformed cloze: no deletion found; mark the hidden part as {{c1::hidden text}}"
+    if "{{" in rest or "}}" in rest:
+        bad = rest[rest.find("{{"):][:30] if "{{" in rest else "}}"
+        return f"malformed cloze near '{bad}'; a deletion is written {{{{c1::hidden text}}}}"
+    expected = set(range(1, max(numbers) + 1))
+    if numbers != expected:
+        missing = ", ".join(f"c{n}" for n in sorted(expected - numbers))
+        return f"malformed cloze: numbering must start at c1 with no gaps (missing {missing})"
+    return None

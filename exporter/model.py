@@ -1,0 +1,190 @@
+"""The validated document: what every renderer may rely on.
+
+Field docstrings become descriptions in the JSON Schema (`exporter schema`), which editors
+show while an author types, so they are written for the author.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag as Kind
+
+# Scalars arrive from the loader as the exact text the author wrote; nothing is coerced.
+Text = Annotated[str, StringConstraints(strict=True, min_length=1)]
+Slug = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+Tag = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:::[a-z0-9]+(?:-[a-z0-9]+)*)*$")]
+IsoDate = Annotated[str, StringConstraints(strict=True, pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True
+    )
+
+
+class QuestionCard(Node):
+    """A question with a short answer."""
+
+    id: Slug
+    """Stable id of the card (lowercase slug). Never change it: Anki uses it to update the card in place."""
+    question: Text
+    """The question, in Markdown. It must make sense on its own, out of context."""
+    answer: Text
+    """The answer: one fact, as short as possible."""
+    extra: str = ""
+    """Optional context shown on the back of the card and after the answer in the book."""
+    tags: tuple[Tag, ...] = ()
+    """Optional Anki tags (lowercase slugs; use '::' for a hierarchy)."""
+
+
+class ClozeCard(Node):
+    """A sentence with one or more deletions: {{c1::hidden text}}."""
+
+    id: Slug
+    """Stable id of the card (lowercase slug). Never change it: Anki uses it to update the card in place."""
+    cloze: Text
+    """A sentence with deletions {{c1::...}}, {{c2::...}}, numbered from c1 without gaps."""
+    extra: str = ""
+    """Optional context shown on the back of the card and after the answer in the book."""
+    tags: tuple[Tag, ...] = ()
+    """Optional Anki tags (lowercase slugs; use '::' for a hierarchy)."""
+
+
+def card_class(data: object) -> type[QuestionCard] | type[ClozeCard]:
+    """A card with a 'cloze' key is a cloze card; any other is a question card."""
+    has_cloze = "cloze" in data if isinstance(data, dict) else isinstance(data, ClozeCard)
+    return ClozeCard if has_cloze else QuestionCard
+
+
+CARD_KINDS = {QuestionCard: "question-card", ClozeCard: "cloze-card"}
+Card = Annotated[
+    Union[tuple(Annotated[cls, Kind(kind)] for cls, kind in CARD_KINDS.items())],
+    Discriminator(lambda data: CARD_KINDS[card_class(data)]),
+]
+
+
+class Source(Node):
+    id: Slug
+    text: Text
+    """The bibliographic entry, in Markdown."""
+
+
+class Book(Node):
+    id: Slug
+    """Stable id of the book. Every id in the deck and the book is derived from it: never change it."""
+    tag: Slug
+    """Root of the Anki tags, e.g. 'belenko' gives 'belenko::chapter::the-flight'."""
+    title: Text
+    subtitle: str = ""
+    language: Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")]
+    """BCP 47 language tag, e.g. 'en' or 'en-GB'."""
+    author: Text
+    """Author or compiler, as it should appear on the cover."""
+    description: Text
+    rights: Text
+    """Copyright and licence statement."""
+    edition: IsoDate
+    """Edition date, YYYY-MM-DD."""
+    sources: tuple[Source, ...] = Field(min_length=1)
+    """The bibliography."""
+
+
+class Chapter(Node):
+    id: Slug
+    title: Text
+    text: Text
+    """The chapter's prose, in Markdown (raw HTML is shown as text)."""
+    cards: tuple[Card, ...] = ()
+    """The chapter's cards (`exporter check` warns about a chapter without any)."""
+
+
+class Event(Node):
+    id: Slug
+    date: Text
+    """The date as it should be shown, e.g. '6 September 1976'."""
+    event: Text
+
+
+class Term(Node):
+    """A glossary entry; it becomes one Anki note studied both ways."""
+
+    id: Slug
+    term: Text
+    definition: Text
+    """A short definition, one or two sentences."""
+
+
+class Person(Node):
+    id: Slug
+    name: Text
+    role: Text
+    """One line: who the person is in this story."""
+    text: str = ""
+    """Optional longer description, in Markdown."""
+
+
+class Question(Node):
+    id: Slug
+    question: Text
+    answer: Text
+    """The answer, in Markdown."""
+
+
+class Factor(Node):
+    id: Slug
+    factor: Text
+    description: Text
+    impact: Text
+
+
+class Part(Node):
+    """Common shape of the back-matter parts."""
+
+    title: Text
+    text: str = ""
+    """Optional introduction, in Markdown."""
+    cards: tuple[Card, ...] = ()
+    """Cards about this part."""
+
+
+class Timeline(Part):
+    events: tuple[Event, ...] = Field(min_length=1)
+
+
+class Glossary(Part):
+    terms: tuple[Term, ...] = Field(min_length=1)
+
+
+class People(Part):
+    people: tuple[Person, ...] = Field(min_length=1)
+
+
+class Faq(Part):
+    questions: tuple[Question, ...] = Field(min_length=1)
+
+
+class Factors(Part):
+    factors: tuple[Factor, ...] = Field(min_length=1)
+
+
+class Document(Node):
+    """A study source: one book, its facts, chapters and back matter."""
+
+    book: Book
+    facts: dict[Slug, Text] = {}
+    """Named values written once and used anywhere as ${name}."""
+    chapters: tuple[Chapter, ...] = Field(min_length=1)
+    timeline: Timeline | None = None
+    people: People | None = None
+    glossary: Glossary | None = None
+    faq: Faq | None = None
+    factors: Factors | None = None
+
+
+def schema_json() -> str:
+    """The JSON Schema editors validate the source against."""
+    import json
+
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **Document.model_json_schema()}
+    return json.dumps(schema, indent=2, ensure_ascii=False)
