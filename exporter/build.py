@@ -79,9 +79,9 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
         if outputs is not None:
             return Report(outputs=outputs, unchanged=True)
 
-    from exporter import anki, content, epub
-
     source = parse(raw, str(source_path))
+    from exporter import anki, content, epub  # only now: a broken source never pays for them
+
     book = content.build(source.document)
     book_id = source.document.book.id
     manifest_path = out_dir / f"{book_id}{MANIFEST_SUFFIX}"

@@ -121,6 +121,45 @@ def check(source: Path, strict: bool) -> None:
 
 
 @main.command()
+@source_argument
+@output_option
+@click.option("--debounce", default=300, show_default=True, help="Milliseconds to wait for a save to settle.")
+def watch(source: Path, out_dir: Path, debounce: int) -> None:
+    """Rebuild whenever SOURCE is saved, until Ctrl-C.
+
+    A save with problems prints them and keeps the previous outputs; the next good save
+    builds again.
+
+    \b
+    Example:
+      exporter watch
+    """
+    from watchfiles import watch as watch_changes
+
+    from exporter.build import build as build_outputs
+
+    def rebuild() -> None:
+        try:
+            click.echo(describe(run(lambda: build_outputs(source, out_dir))))
+        except Failed as e:
+            e.show()
+            if e.exit_code == 2 and not source.exists():
+                click.echo("Waiting for the source to appear.", err=True)
+
+    target = source.resolve()
+    rebuild()
+    click.echo(f"Watching {source} for changes (Ctrl-C to stop).")
+    try:
+        # Watch the folder, not the file: editors often save by replacing the file.
+        for _ in watch_changes(target.parent, debounce=debounce, step=50,
+                               watch_filter=lambda _change, path: Path(path) == target):
+            rebuild()
+    except KeyboardInterrupt:
+        pass
+    click.echo("Stopped watching.")
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of the source format.
 
