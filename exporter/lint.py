@@ -8,7 +8,7 @@ from exporter import content
 from exporter.errors import Problem
 from exporter.load import FACT_REF, Source, format_key
 
-WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*")
+WORD = re.compile(r"[^\W_]+(?:[.,][^\W_]+)*")
 # Words that carry no fact of their own; an answer made only of them needs no support.
 STOP = frozenset(
     "about after also among and because been before being between both could during each from "
