@@ -148,15 +148,55 @@ def watch(source: Path, out_dir: Path, debounce: int) -> None:
 
     target = source.resolve()
     rebuild()
-    click.echo(f"Watching {source} for changes (Ctrl-C to stop).")
+    watching = False
     try:
-        # Watch the folder, not the file: editors often save by replacing the file.
-        for _ in watch_changes(target.parent, debounce=debounce, step=50,
-                               watch_filter=lambda _change, path: Path(path) == target):
-            rebuild()
+        # Watch the folder, not the file: editors often save by replacing the file. The
+        # first empty yield means the watcher is live, so "Watching" is never a promise
+        # made before a save could be seen.
+        for changes in watch_changes(target.parent, debounce=debounce, step=50, rust_timeout=200,
+                                     yield_on_timeout=True,
+                                     watch_filter=lambda _change, path: Path(path) == target):
+            if not watching:
+                watching = True
+                click.echo(f"Watching {source} for changes (Ctrl-C to stop).")
+            if changes:
+                rebuild()
     except KeyboardInterrupt:
         pass
     click.echo("Stopped watching.")
+
+
+@main.command()
+@source_argument
+@click.option("-o", "--output", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="HTML file to write.  [default: output/<book-id>-preview.html]")
+def preview(source: Path, out_file: Path | None) -> None:
+    """Write one HTML page showing every card's front and back, grouped by chapter.
+
+    The page uses the deck's own templates and styling, needs no server and loads
+    nothing from the network: open it in any browser to review the cards without Anki.
+
+    \b
+    Example:
+      exporter preview && open output/belenko-defection-preview.html
+    """
+    from exporter import content, preview as card_preview
+    from exporter.load import load
+    from exporter.write import staged
+
+    def write() -> Path:
+        book = content.build(load(source).document)
+        target = out_file or Path(DEFAULT_OUTPUT) / f"{book.meta.id}-preview.html"
+        if not target.parent.is_dir():
+            from exporter.errors import UsageError
+
+            raise UsageError(str(target.parent), "directory does not exist; create it or choose another file with -o")
+        with staged([target]) as (temp,):
+            card_preview.write(book, temp)
+        return target
+
+    target = run(write)
+    click.echo(f"Wrote {target}: open it in a browser.")
 
 
 @main.command()
