@@ -1,0 +1,222 @@
+"""One truth: the deck and the book, read back as a user's software reads them, agree.
+
+The deck is read from the SQLite collection inside the .apkg, the book from the XHTML inside
+the .epub; nothing here asks the exporter what it meant to write.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from conftest import REAL_SOURCE, ROOT
+from exporter.build import build
+from exporter.content import cloze_blank, cloze_reveal, plain
+from exporter.load import load
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+OUTPUT = ROOT / "output"
+
+
+def read_deck(apkg: Path, tmp: Path) -> dict[str, dict[str, str]]:
+    """Card id → the note's fields by name, as stored in the package's collection."""
+    db_path = tmp / f"{apkg.stem}-collection.anki2"
+    with zipfile.ZipFile(apkg) as z:
+        db_path.write_bytes(z.read("collection.anki2"))
+    db = sqlite3.connect(db_path)
+    try:
+        models = json.loads(db.execute("SELECT models FROM col").fetchone()[0])
+        notes = {}
+        for mid, flds, tags in db.execute("SELECT mid, flds, tags FROM notes"):
+            model = models[str(mid)]
+            fields = dict(zip((f["name"] for f in model["flds"]), flds.split("\x1f")))
+            fields["_type"] = model["name"].rsplit(" · ", 1)[-1]
+            fields["_tags"] = tags
+            notes[fields["Id"]] = fields
+        return notes
+    finally:
+        db.close()
+
+
+def _text(element) -> str:
+    """Plain text of an element without its links to questions/answers."""
+    copy = etree.fromstring(etree.tostring(element))
+    for link in copy.iter(f"{XHTML}a"):
+        if link.get("class") in ("noteref", "backlink"):
+            link.getparent().remove(link) if link.tail is None else _drop_keep_tail(link)
+    return " ".join("".join(copy.itertext()).split())
+
+
+def _drop_keep_tail(link) -> None:
+    parent, previous = link.getparent(), link.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + link.tail
+    else:
+        parent.text = (parent.text or "") + link.tail
+    parent.remove(link)
+
+
+def read_book(epub: Path) -> dict:
+    """Questions, answers and labels by card id; XHTML pages by name; spine order."""
+    with zipfile.ZipFile(epub) as z:
+        opf = etree.fromstring(z.read("EPUB/content.opf"))
+        ns = {"opf": "http://www.idpf.org/2007/opf"}
+        hrefs = {i.get("id"): i.get("href") for i in opf.iterfind(".//opf:manifest/opf:item", ns)}
+        spine = [hrefs[r.get("idref")] for r in opf.iterfind(".//opf:spine/opf:itemref", ns)]
+        pages = {name: z.read(f"EPUB/{name}") for name in hrefs.values() if name.endswith(".xhtml")}
+        raw = {name: z.read(name) for name in z.namelist()}
+    questions, answers, extras, labels = {}, {}, {}, {}
+    for name, data in pages.items():
+        root = etree.fromstring(data)
+        h1 = root.find(f".//{XHTML}h1")
+        for li in root.iter(f"{XHTML}li"):
+            ident = li.get("id") or ""
+            if ident.startswith("q-"):
+                questions[ident[2:]] = _text(li)
+                labels[ident[2:]] = " ".join("".join(h1.itertext()).split())
+            elif ident.startswith("a-"):
+                paragraphs = li.findall(f"{XHTML}p")
+                answers[ident[2:]] = _text(paragraphs[0])
+                extras[ident[2:]] = _text(paragraphs[1]) if len(paragraphs) > 1 else ""
+    return {"questions": questions, "answers": answers, "extras": extras, "labels": labels,
+            "spine": spine, "pages": pages, "raw": raw}
+
+
+def expected_sides(fields: dict[str, str]) -> tuple[str, str]:
+    """(question, answer) as the book must print them, from the deck's fields."""
+    kind = fields["_type"]
+    if kind == "Cloze":
+        return plain(cloze_blank(fields["Text"])), plain(cloze_reveal(fields["Text"]))
+    if kind == "Term":
+        return f"What is {plain(fields['Term'])}?", plain(fields["Definition"])
+    return plain(fields["Question"]), plain(fields["Answer"])
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("both")
+    build(REAL_SOURCE, out, force=True)
+    return out, read_deck(out / "belenko-defection.apkg", out), read_book(out / "belenko-defection.epub")
+
+
+def test_same_cards_on_both_sides(built):
+    _, deck, book = built
+    source_ids = {card.id for card in _cards(load(REAL_SOURCE).document)}
+    assert set(deck) == source_ids
+    assert set(book["questions"]) == source_ids
+    assert set(book["answers"]) == source_ids
+
+
+def test_each_card_reads_the_same_on_both_sides(built):
+    _, deck, book = built
+    for card_id, fields in deck.items():
+        question, answer = expected_sides(fields)
+        assert book["questions"][card_id] == question, card_id
+        assert book["answers"][card_id] == answer, card_id
+        assert book["extras"][card_id] == plain(fields["Extra"]), card_id
+
+
+def test_each_card_names_its_chapter_as_the_book_does(built):
+    _, deck, book = built
+    for card_id, fields in deck.items():
+        assert plain(fields["Source"]) == book["labels"][card_id], card_id
+    chapters = [n for n in book["spine"] if n.startswith("chapter-")]
+    doc = load(REAL_SOURCE).document
+    assert chapters == [f"chapter-{c.id}.xhtml" for c in doc.chapters]  # spine follows the source
+    for number, (name, chapter) in enumerate(zip(chapters, doc.chapters), 1):
+        h1 = etree.fromstring(book["pages"][name]).find(f".//{XHTML}h1")
+        title = "".join(h1.itertext()).replace("’", "'")  # the book sets typographic apostrophes
+        assert title == f"Chapter {number} – {chapter.title}"
+
+
+def test_every_fact_value_is_the_same_on_both_sides(built):
+    _, deck, book = built
+    source = load(REAL_SOURCE)
+    for card, raw in _raw_cards(source):
+        for name in re.findall(r"\$\{([a-z0-9-]+)\}", raw):
+            value = plain(source.document.facts[name])
+            deck_text = plain(" ".join(v for k, v in deck[card.id].items() if not k.startswith("_")))
+            book_text = " ".join(book[k][card.id] for k in ("questions", "answers", "extras"))
+            assert value in deck_text and value in book_text, (card.id, name)
+
+
+def test_changing_one_fact_changes_exactly_its_places_in_both_outputs(tmp_path):
+    source = tmp_path / "belenko-defection.yaml"
+    shutil.copy(REAL_SOURCE, source)
+    out = tmp_path / "out"
+    out.mkdir()
+    build(source, out)
+    deck_before, book_before = read_deck(out / "belenko-defection.apkg", tmp_path), read_book(out / "belenko-defection.epub")
+
+    text = source.read_text("utf-8")
+    assert "  freighter: Taigonos\n" in text
+    source.write_text(text.replace("  freighter: Taigonos\n", "  freighter: Taygonos\n"), "utf-8")
+    build(source, out)
+    deck_after, book_after = read_deck(out / "belenko-defection.apkg", tmp_path), read_book(out / "belenko-defection.epub")
+
+    loaded = load(source)
+    using = {card.id for card, raw in _raw_cards(loaded) if "${freighter}" in raw}
+    assert using, "the fact must be used by at least one card for this test to mean anything"
+    assert {i for i in deck_after if deck_after[i] != deck_before[i]} == using
+    for card_id in using:
+        assert "Taygonos" in book_after["answers"][card_id] + book_after["questions"][card_id]
+
+    # Pages: those whose text uses the fact, the answers, and the colophon (its source hash).
+    sections = _sections_using(loaded, "${freighter}")
+    expected_pages = {f"chapter-{s}.xhtml" if s in {c.id for c in loaded.document.chapters} else f"{s}.xhtml"
+                      for s in sections} | {"answers.xhtml", "colophon.xhtml"}
+    changed = {n for n in book_after["pages"] if book_after["pages"][n] != book_before["pages"][n]}
+    assert changed == expected_pages
+    for name in changed - {"colophon.xhtml"}:
+        assert b"Taigonos" not in book_after["pages"][name] and b"Taygonos" in book_after["pages"][name], name
+    assert b"Taigonos" not in b"".join(book_after["pages"].values())
+
+
+def test_committed_outputs_are_fresh(tmp_path):
+    """output/ must be what the committed source builds to, byte for byte."""
+    committed = sorted(p.name for p in OUTPUT.iterdir() if not p.name.startswith("."))
+    assert committed == ["belenko-defection.apkg", "belenko-defection.epub", "belenko-defection.manifest.json"]
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copy(OUTPUT / "belenko-defection.manifest.json", out)
+    build(REAL_SOURCE, out, force=True)
+    for name in committed:
+        assert (out / name).read_bytes() == (OUTPUT / name).read_bytes(), (
+            f"output/{name} is stale: run `exporter build` and commit output/")
+
+
+# --- what the source says, independently of the renderers ----------------------------------
+
+
+def _cards(doc):
+    for chapter in doc.chapters:
+        yield from chapter.cards
+    for kind in ("timeline", "people", "glossary", "faq", "factors"):
+        part = getattr(doc, kind)
+        if part is not None:
+            yield from part.cards
+            if kind == "glossary":
+                yield from part.terms
+
+
+def _raw_cards(source):
+    """Each card with the source text of all its fields joined."""
+    for card in _cards(source.document):
+        yield card, " ".join(str(value) for _, value in card)
+
+
+def _sections_using(source, needle: str) -> set[str]:
+    doc = source.document
+    found = {c.id for c in doc.chapters if needle in c.model_dump_json()}
+    for kind in ("timeline", "people", "glossary", "faq", "factors"):
+        part = getattr(doc, kind)
+        if part is not None and needle in part.model_dump_json():
+            found.add(kind)
+    return found
