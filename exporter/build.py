@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from exporter import __version__
-from exporter.errors import UsageError
+from exporter.errors import UsageError, WriteError
 
 MANIFEST_SUFFIX = ".manifest.json"
 
@@ -38,6 +38,8 @@ class Report:
 
 
 def check_output_dir(out_dir: Path) -> None:
+    if any(parent.is_file() for parent in out_dir.parents):
+        raise UsageError(str(out_dir), "is inside a file, not a directory; choose an output directory with -o")
     if not out_dir.exists():
         raise UsageError(str(out_dir), f"output directory does not exist; create it (mkdir -p {out_dir}) or choose another with -o")
     if not out_dir.is_dir():
@@ -80,7 +82,7 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
             return Report(outputs=outputs, unchanged=True)
 
     source = parse(raw, str(source_path))
-    from exporter import anki, content, epub  # only now: a broken source never pays for them
+    from exporter import anki, content  # only now: a broken source never pays for them
 
     book = content.build(source.document)
     book_id = source.document.book.id
@@ -97,24 +99,10 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
     modified = stamp if content_changed else previous["modified"]
 
     apkg_path, epub_path = out_dir / f"{book_id}.apkg", out_dir / f"{book_id}.epub"
-    from exporter.write import staged
-
-    with staged([apkg_path, epub_path, manifest_path]) as (apkg_tmp, epub_tmp, manifest_tmp):
-        anki.write(book, apkg_tmp, mods)
-        epub.write(
-            book, epub_tmp,
-            modified=datetime.fromtimestamp(modified, timezone.utc),
-            source_sha256=source.sha256,
-        )
-        manifest = {
-            "tool": __version__,
-            "source": Path(source_path).name,
-            "source_sha256": source.sha256,
-            "modified": modified,
-            "outputs": {apkg_path.name: sha256_file(apkg_tmp), epub_path.name: sha256_file(epub_tmp)},
-            "notes": {k: {"hash": fingerprints[k], "mod": mods[k]} for k in sorted(fingerprints)},
-        }
-        manifest_tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", "utf-8")
+    try:
+        _write_all(book, source, (apkg_path, epub_path, manifest_path), mods, modified, fingerprints)
+    except OSError as e:  # a full disk, a permission changed under us: name the folder, not a temp file
+        raise WriteError(str(out_dir), e.strerror or str(e)) from None
 
     card_ids = {card.id for card in book.cards}
     kinds: dict[str, int] = {}
@@ -131,6 +119,30 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
         first_build=not previous,
         deck_name=book.title,
     )
+
+
+def _write_all(book, source, paths: tuple[Path, Path, Path], mods: dict, modified: int, fingerprints: dict) -> None:
+    """Deck, book and manifest into place together, or none of them."""
+    from exporter import anki, epub
+    from exporter.write import staged
+
+    apkg_path, epub_path, manifest_path = paths
+    with staged(list(paths)) as (apkg_tmp, epub_tmp, manifest_tmp):
+        anki.write(book, apkg_tmp, mods)
+        epub.write(
+            book, epub_tmp,
+            modified=datetime.fromtimestamp(modified, timezone.utc),
+            source_sha256=source.sha256,
+        )
+        manifest = {
+            "tool": __version__,
+            "source": Path(source.path).name,
+            "source_sha256": source.sha256,
+            "modified": modified,
+            "outputs": {apkg_path.name: sha256_file(apkg_tmp), epub_path.name: sha256_file(epub_tmp)},
+            "notes": {k: {"hash": fingerprints[k], "mod": mods[k]} for k in sorted(fingerprints)},
+        }
+        manifest_tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", "utf-8")
 
 
 def _read_manifest(path: Path) -> dict:

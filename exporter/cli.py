@@ -18,7 +18,7 @@ from exporter import __version__
 DEFAULT_SOURCE = "source/belenko-defection.yaml"
 DEFAULT_OUTPUT = "output"
 
-source_argument = click.argument("source", default=DEFAULT_SOURCE, type=click.Path(dir_okay=True, path_type=Path))
+source_argument = click.argument("source", default=DEFAULT_SOURCE, type=click.Path(readable=False, path_type=Path))
 output_option = click.option(
     "-o", "--output", "out_dir", default=DEFAULT_OUTPUT, show_default=True,
     type=click.Path(path_type=Path), help="Directory the deck, the book and the manifest are written to.",
@@ -38,7 +38,7 @@ class Failed(click.ClickException):
 
 def run(action):
     """Call action(), turning domain errors into messages and exit codes instead of tracebacks."""
-    from exporter.errors import SourceError, UsageError
+    from exporter.errors import SourceError, UsageError, WriteError
 
     try:
         return action()
@@ -47,6 +47,8 @@ def run(action):
         raise Failed(f"{e}\n{n} problem{'s' if n != 1 else ''} found.", 1) from None
     except UsageError as e:
         raise Failed(str(e), 2) from None
+    except WriteError as e:
+        raise Failed(str(e), 1) from None
     except KeyboardInterrupt:
         raise Failed("interrupted; previous outputs are unchanged.", 130) from None
     except OSError as e:

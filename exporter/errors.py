@@ -35,3 +35,10 @@ class UsageError(Exception):
 
     def __init__(self, path: str, message: str):
         super().__init__(f"{path}: error: {message}")
+
+
+class WriteError(Exception):
+    """The outputs could not be written (exit status 1); the previous ones are untouched."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: error: {message}; previous outputs are unchanged.")

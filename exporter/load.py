@@ -24,12 +24,13 @@ from exporter.errors import Problem, SourceError, UsageError
 
 Key = tuple  # a path into the data: ("chapters", 3, "cards", 2, "answer")
 
-FACT_REF = re.compile(r"\$\{([^}]*)\}")
+FACT_REF = re.compile(r"\$\{([^{}]*)\}")  # not "${{c1::...}}": a dollar before a deletion
 CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.S)
 MAX_DEPTH = 64
 # Invisible characters that XML and Anki cannot carry: C0/C1 controls (but tab, LF, CR),
-# DEL, and the Unicode non-characters.
-FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# DEL, and the Unicode non-characters; and U+2028/U+2029, which YAML 1.1 counts as line
+# breaks where editors do not (every line number after them would be off).
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -84,7 +85,8 @@ def parse(raw: bytes, path: str) -> Source:
     problems.text = text
     for m in FORBIDDEN.finditer(text):
         line, col = _line_col(text, m.start())
-        problems.add((), f"control character U+{ord(m.group()):04X} is not allowed "
+        kind = "control character" if unicodedata.category(m.group()) == "Cc" else "character"
+        problems.add((), f"{kind} U+{ord(m.group()):04X} is not allowed "
                      "(it is invisible in most editors: delete it)", (line, col))
     if problems.items:
         raise SourceError(problems.items)
@@ -112,6 +114,11 @@ def _decode(raw: bytes, problems: "_Problems") -> str | None:
         line, col = _line_col(before, len(before))
         problems.add((), f"the file is not UTF-8 text (byte 0x{raw[e.start]:02x}); "
                      "save it as UTF-8 in your editor", (line, col))
+        return None
+    if text.count("\x00") > 10:  # binary or UTF-16: one problem, not one per NUL byte
+        line, col = _line_col(text, text.index("\x00"))
+        problems.add((), "the file holds NUL bytes: it is binary, or not saved as UTF-8; "
+                     "save it as UTF-8 text in your editor", (line, col))
         return None
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         problems.add((), "the file is empty; start from the example in README.md", (1, 1))
@@ -157,6 +164,7 @@ class _Composer:
     def __init__(self, text: str, problems: _Problems):
         self.text = text
         self.problems = problems
+        self.last_scalar = None  # for a hint when a syntax error follows an unclosed quote
 
     def compose(self):
         p = self.problems
@@ -171,17 +179,15 @@ class _Composer:
                         return None
                     docs.append(self._node(events, next(events), (), 0))
         except yaml.MarkedYAMLError as e:
-            mark = e.problem_mark or e.context_mark
-            message = (e.problem or str(e)).strip()
-            if "tab" in message:
-                message += " (use spaces, not tabs, for indentation)"
-            p.add((), f"YAML syntax: {message}", _at(mark) if mark else (1, 1))
+            message, at = _syntax_problem(e, self.text, self.last_scalar)
+            p.add((), f"YAML syntax: {message}", at)
             return None
         except _Stop:
             return None
         if not docs or not isinstance(docs[0], dict):
             if not p.items:
-                p.add((), "the file must be a mapping with the keys 'book', 'facts' and 'chapters'")
+                found = _describe(docs[0]) if docs else "nothing"
+                p.add((), f"the file must be a mapping (key: value lines) with at least 'book' and 'chapters', found {found}")
             return None
         return docs[0]
 
@@ -189,13 +195,21 @@ class _Composer:
         p = self.problems
         p.positions[key] = _at(event.start_mark)
         if depth > MAX_DEPTH:
-            p.add(key, f"nesting deeper than {MAX_DEPTH} levels; flatten the structure")
+            outer = key[:6]  # the full key would be dozens of [0]s; the position says where
+            while len(outer) > 1 and isinstance(outer[-1], int):
+                outer = outer[:-1]
+            p.add(outer, f"nesting deeper than {MAX_DEPTH} levels; flatten the structure", _at(event.start_mark))
             raise _Stop
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             p.add(key, "anchors and aliases (&name, *name) are not supported; write the text out")
             raise _Stop
         if isinstance(event, yaml.ScalarEvent):
+            self.last_scalar = event
             p.spans[key] = (event.start_mark.index, event.end_mark.index)
+            m = FORBIDDEN.search(event.value)
+            if m:  # not in the file's text (checked first): written as an escape such as "\x01"
+                kind = "control character" if unicodedata.category(m.group()) == "Cc" else "character"
+                p.add(key, f"{kind} U+{ord(m.group()):04X} is not allowed (written as an escape in quotes: remove it)")
             return event.value
         if isinstance(event, yaml.SequenceStartEvent):
             items = []
@@ -227,6 +241,39 @@ class _Stop(Exception):
     pass
 
 
+# What the author most likely has to do about a PyYAML complaint containing the key.
+SYNTAX_HINTS = {
+    "end of stream while scanning a quoted": "this quote is never closed; add the closing quote",
+    "unknown escape": "inside double quotes write a backslash as '\\\\', or use single quotes",
+    "could not find expected ':'": "write a key as 'key: value'",
+    "expected key": "check the indentation of this line against the lines above",
+    "'-' indicator": "check the indentation of this line against the lines above",
+    "mapping values are not allowed": "put quotes around a value that contains ': ', or check the indentation",
+    "cannot start any token": "put quotes around a value that starts with a character such as '@' or '`'",
+    "maximum nesting depth": "flatten the structure",
+    "expected ',' or": "close the bracket opened {opened}, or put quotes around a value that contains ','",
+}
+
+
+def _syntax_problem(e: yaml.MarkedYAMLError, text: str, last_scalar) -> tuple[str, tuple[int, int]]:
+    """PyYAML's complaint, pointed at the author's likely mistake, with a hint."""
+    message, context = (e.problem or str(e)).strip(), e.context or ""
+    mark = e.problem_mark or e.context_mark
+    if e.context_mark and ("end of stream" in message or "simple key" in context):
+        mark = e.context_mark  # the unclosed quote or the key without ':', not the line after it
+    hint = next((h for m, h in SYNTAX_HINTS.items() if m in f"{message} {context}"), "")
+    if e.context_mark:
+        hint = hint.replace("{opened}", "at line {}, column {}".format(*_at(e.context_mark)))
+    if "tab" in message or mark and text[mark.index:mark.index + 1] == "\t":
+        hint = "use spaces, not tabs, for indentation"
+    elif (isinstance(last_scalar, yaml.ScalarEvent) and last_scalar.style in ("'", '"') and mark
+          and last_scalar.start_mark.line < last_scalar.end_mark.line == mark.line):
+        # An unclosed quote runs on to the next quote in the file; the error shows up there.
+        line, column = _at(last_scalar.start_mark)
+        hint = f"the quoted text at line {line}, column {column} runs on to here: is its closing quote missing?"
+    return (f"{message} ({hint})" if hint else message), (_at(mark) if mark else (1, 1))
+
+
 def _at(mark) -> tuple[int, int]:
     return mark.line + 1, mark.column + 1
 
@@ -238,15 +285,20 @@ def _validate(data, problems: _Problems) -> model.Document | None:
     try:
         return model.Document.model_validate(data)
     except ValidationError as e:
-        for error in e.errors(include_url=False):
-            _report(error, data, problems)
+        errors = e.errors(include_url=False)
+        unknown = [_data_key(error["loc"], data) for error in errors if error["type"] == "extra_forbidden"]
+        for error in errors:
+            _report(error, data, problems, unknown)
         return None
 
 
-def _report(error, data, problems: _Problems) -> None:
+def _report(error, data, problems: _Problems, unknown: list[Key]) -> None:
     key = _data_key(error["loc"], data)
     kind, field = error["type"], key[-1] if key else ""
     if kind == "missing":
+        typos = [k[-1] for k in unknown if k[:-1] == key[:-1]]
+        if typos and f" (did you mean '{field}'?)" in {_did_you_mean(t, _allowed_keys(key[:-1], data)) for t in typos}:
+            return  # reported once, as the unknown key that is this one misspelt
         problems.add(key[:-1], f"missing required key '{field}'")
     elif kind == "extra_forbidden":
         hint = _did_you_mean(field, _allowed_keys(key[:-1], data))
@@ -259,7 +311,7 @@ def _report(error, data, problems: _Problems) -> None:
     elif kind == "too_short":
         if not error["input"]:  # pydantic also says so of a list whose items failed
             problems.add(key, "needs at least one entry")
-    elif kind == "string_pattern_mismatch":
+    elif kind == "string_pattern_mismatch" or kind == "value_error" and field == "edition":
         problems.add(key, _pattern_message(field, error["input"]))
     elif kind.endswith("_type"):
         expected = {"string_type": "text", "dict_type": "a mapping (key: value lines)",
@@ -357,13 +409,16 @@ def _check_across(data, problems: _Problems) -> None:
         if not isinstance(value, str):
             continue
         if key[0] == "facts":
-            if FACT_REF.search(value):
-                problems.add(key, "a fact's value cannot use another fact; write the value out")
+            m = FACT_REF.search(value)
+            if m:
+                problems.add(key, "a fact's value cannot use another fact; write the value out",
+                             _locate(problems, key, m.group()))
             continue
         for m in FACT_REF.finditer(value):
             if m.group(1) not in facts:
                 hint = _did_you_mean(m.group(1), list(facts)) if facts else " (the file has no facts)"
-                problems.add(key, f"unknown fact '${{{m.group(1)}}}'{hint}", _locate(problems, key, m.group()))
+                nth = value.count(m.group(), 0, m.start())
+                problems.add(key, f"unknown fact '${{{m.group(1)}}}'{hint}", _locate(problems, key, m.group(), nth))
         if key[-1] == "cloze":
             message = cloze_problem(substitute(value, lambda name: facts.get(name, name)))
             if message:
@@ -381,12 +436,16 @@ def _walk(node, key: Key):
             yield from _walk(value, key + (i,))
 
 
-def _locate(problems: _Problems, key: Key, needle: str) -> tuple[int, int]:
-    """Position of `needle` inside the scalar at `key`, where the file spells it as written."""
+def _locate(problems: _Problems, key: Key, needle: str, nth: int = 0) -> tuple[int, int]:
+    """Position of the nth `needle` inside the scalar at `key`, where the file spells it as written."""
     span = problems.spans.get(key)
     text = problems.text
     if span:
-        index = text.find(needle, span[0], span[1])
+        index = span[0] - 1
+        for _ in range(nth + 1):
+            index = text.find(needle, index + 1, span[1])
+            if index < 0:
+                break
         if index >= 0:
             return _line_col(text, index)
     return problems.where(key)
@@ -405,11 +464,13 @@ def cloze_problem(text: str) -> str | None:
             return f"malformed cloze: deletion '{m.group()}' hides nothing; put the hidden text after '::'"
         numbers.add(int(m.group(1)))
     rest = CLOZE.sub("", text)
-    if not numbers:
-        return "malformed cloze: no deletion found; mark the hidden part as {{c1::hidden text}}"
     if "{{" in rest or "}}" in rest:
         bad = rest[rest.find("{{"):][:30] if "{{" in rest else "}}"
         return f"malformed cloze near '{bad}'; a deletion is written {{{{c1::hidden text}}}}"
+    if not numbers:
+        return "malformed cloze: no deletion found; mark the hidden part as {{c1::hidden text}}"
+    if 0 in numbers:
+        return "malformed cloze: deletions are numbered from c1, not c0"
     expected = set(range(1, max(numbers) + 1))
     if numbers != expected:
         missing = ", ".join(f"c{n}" for n in sorted(expected - numbers))

@@ -8,13 +8,24 @@ from __future__ import annotations
 
 from typing import Annotated, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag as Kind
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag as Kind
 
 # Scalars arrive from the loader as the exact text the author wrote; nothing is coerced.
 Text = Annotated[str, StringConstraints(strict=True, min_length=1)]
 Slug = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
 Tag = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:::[a-z0-9]+(?:-[a-z0-9]+)*)*$")]
-IsoDate = Annotated[str, StringConstraints(strict=True, pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+def _calendar_date(value: str) -> str:
+    from datetime import date
+
+    date.fromisoformat(value)  # ValueError for 2026-02-30: reported like a malformed date
+    return value
+
+
+IsoDate = Annotated[
+    str, StringConstraints(strict=True, pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_calendar_date)
+]
 
 
 class Node(BaseModel):

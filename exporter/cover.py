@@ -1,0 +1,136 @@
+"""The cover image: a PNG drawn at build time from the title, subtitle and author.
+
+Same text, same bytes: no clock, no system fonts (they differ between machines), only the
+font built into Pillow, its basic layout engine (raqm may or may not be installed), and a
+PNG without metadata. The built-in font is a small subset of Latin: letters it lacks are
+drawn without their accents (é → e), a few marks get a stand-in, and anything else is left
+out rather than drawn as a box; the cover page's alt text carries the full title.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from functools import lru_cache
+
+from PIL import Image, ImageDraw, ImageFont
+
+SIZE = (1600, 2560)  # 1:1.6, the shape Kindle and Kobo recommend
+MARGIN = 130
+BAND = 1720  # the dark band holding title and subtitle; the author sits below it
+INK, PAPER, ACCENT = (28, 38, 62), (246, 243, 236), (200, 162, 84)
+TITLE_SIZES = range(150, 59, -10)
+SUBTITLE_SIZES = range(72, 39, -4)
+AUTHOR_SIZE = 64
+LEADING = 1.2
+STAND_INS = {"—": "-", "–": "-", "‒": "-", "−": "-", "•": "·", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
+             "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"}
+
+Font = ImageFont.FreeTypeFont
+
+
+def render(title: str, subtitle: str, author: str) -> bytes:
+    """The cover as PNG bytes."""
+    image = Image.new("RGB", SIZE, PAPER)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, SIZE[0], BAND), fill=INK)
+    width = SIZE[0] - 2 * MARGIN
+    top, bottom = 300, BAND - 200
+
+    # The subtitle gets at most a third of the band, the title whatever is left.
+    sub_font, sub_lines = _fit(subtitle, SUBTITLE_SIZES, width, (bottom - top) // 3)
+    sub_height = _height(sub_font, len(sub_lines))
+    gap = sub_font.size if sub_lines else 0
+    title_font, title_lines = _fit(title, TITLE_SIZES, width, bottom - top - sub_height - gap)
+    y = _draw_lines(draw, title_lines, title_font, top, (255, 255, 255))
+    draw.rectangle((MARGIN, y + gap // 2 - 6, MARGIN + 240, y + gap // 2 + 6), fill=ACCENT)
+    _draw_lines(draw, sub_lines, sub_font, y + gap, (222, 226, 236))
+
+    author_font, author_lines = _fit(author, (AUTHOR_SIZE,), width, SIZE[1] - BAND - 2 * MARGIN)
+    _draw_lines(draw, author_lines, author_font, BAND + MARGIN, INK)
+
+    # A few colours and their anti-aliasing shades: a 32-colour palette is a third the size.
+    image = image.quantize(32, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+@lru_cache(maxsize=None)
+def _font(size: int) -> Font:
+    return ImageFont.load_default(size=size).font_variant(layout_engine=ImageFont.Layout.BASIC)
+
+
+@lru_cache(maxsize=None)
+def _glyph(char: str) -> bytes:
+    image = Image.new("L", (64, 64))
+    ImageDraw.Draw(image).text((8, 8), char, font=_font(40), fill=255)
+    return image.tobytes()
+
+
+def _drawable(char: str) -> bool:
+    """Whether the built-in font has a glyph for `char`: a missing one renders as .notdef."""
+    return char.isspace() or _glyph(char) != _glyph("\ue000")  # a private-use code point
+
+
+def _drawable_text(text: str) -> str:
+    out = []
+    for char in text:
+        if not _drawable(char):
+            # NFKD splits é into e and a combining accent, which is then left out.
+            char = STAND_INS.get(char) or unicodedata.normalize("NFKD", char)
+        out.append("".join(c for c in char if _drawable(c)))
+    return " ".join("".join(out).split())
+
+
+def _fit(text: str, sizes: range | tuple[int, ...], width: int, height: int) -> tuple[Font, list[str]]:
+    """The largest font size whose wrapped lines fit; at the smallest, the lines that fit."""
+    text = _drawable_text(text)
+    for size in sizes:
+        font = _font(size)
+        lines = _wrap(text, font, width)
+        if _height(font, len(lines)) <= height:
+            return font, lines
+    fitting = max(1, int(height / (font.size * LEADING)))
+    if len(lines) > fitting:
+        lines = lines[:fitting]
+        lines[-1] = _shorten(lines[-1] + "…", font, width)
+    return font, lines
+
+
+def _wrap(text: str, font: Font, width: int) -> list[str]:
+    """Greedy word wrap; a word wider than the line (or unspaced CJK) breaks anywhere."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else word
+        if font.getlength(candidate) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for char in word:
+            if line and font.getlength(line + char) > width:
+                lines.append(line)
+                line = ""
+            line += char
+    return lines + [line] if line else lines
+
+
+def _shorten(line: str, font: Font, width: int) -> str:
+    while font.getlength(line) > width and len(line) > 1:
+        line = line[:-2] + "…"
+    return line
+
+
+def _height(font: Font, count: int) -> int:
+    return round(font.size * LEADING * count)
+
+
+def _draw_lines(draw: ImageDraw.ImageDraw, lines: list[str], font: Font, y: int, fill: tuple[int, int, int]) -> int:
+    """Draw left-aligned lines from `y`; return the y below the last one."""
+    for line in lines:
+        draw.text((MARGIN, y), line, font=font, fill=fill)
+        y += round(font.size * LEADING)
+    return y

