@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -95,13 +96,34 @@ class Content:
         self.facts = document.facts
 
     def _fill(self, text: str) -> str:
-        return substitute(text, self.facts.__getitem__)
+        return self._escape(substitute(text, self.facts.__getitem__))
+
+    @staticmethod
+    def _escape(text: str) -> str:
+        # NFC: Anki stores text composed, so the book must too for both to hold the same
+        # characters. '&' is escaped first: like raw HTML, an entity shows as typed.
+        return unicodedata.normalize("NFC", text).replace("&", "&amp;")
 
     def block(self, text: str) -> str:
         return _markdown().render(self._fill(text)) if text else ""
 
     def inline(self, text: str) -> str:
         return _markdown().renderInline(self._fill(text)) if text else ""
+
+    def cloze(self, text: str) -> str:
+        """Cloze text: the parts around and inside each deletion are rendered apart, so
+        markup can never open on one side of a deletion and close on the other."""
+        out, last = [], 0
+        filled = substitute(text, self.facts.__getitem__)
+        for m in CLOZE.finditer(filled):
+            hidden, sep, hint = m.group(2).partition("::")
+            inner = self._inline(hidden) + (sep + self._inline(hint) if sep else "")
+            out += [self._inline(filled[last:m.start()]), f"{{{{c{m.group(1)}::{inner}}}}}"]
+            last = m.end()
+        return "".join(out + [self._inline(filled[last:])])
+
+    def _inline(self, filled: str) -> str:
+        return _markdown().renderInline(self._escape(filled)) if filled else ""
 
     def plain_inline(self, text: str) -> str:
         return plain(self.inline(text))
@@ -146,7 +168,7 @@ def _card(c: Content, card: model.QuestionCard | model.ClozeCard, section_id: st
     extra = c.inline(card.extra)
     all_tags = tuple(tags) + tuple(t for t in card.tags if t not in tags)
     if isinstance(card, model.ClozeCard):
-        return StudyCard(card.id, "cloze", c.inline(card.cloze), "", extra, all_tags, section_id, label)
+        return StudyCard(card.id, "cloze", c.cloze(card.cloze), "", extra, all_tags, section_id, label)
     return StudyCard(card.id, "question", c.inline(card.question), c.inline(card.answer), extra, all_tags, section_id, label)
 
 

@@ -1,0 +1,188 @@
+"""Book → Anki package (.apkg): one deck, three note types, the same bytes for the same input.
+
+Anki matches notes by GUID and note types by id, and updates a matched one only when the
+package's `mod` is newer than its own. So every id here derives from the book id and the
+card id (never from text, the clock or randomness), and each note and note type carries
+the `mod` the build gives it, which moves only when its fingerprint does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import itertools
+import json
+import sqlite3
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib.resources import files
+from pathlib import Path
+
+import genanki
+
+from exporter import content
+from exporter.load import CLOZE
+from exporter.write import zip_bytes_to
+
+NOTETYPE_PREFIX = "notetype:"
+ASSETS = files("exporter") / "assets"
+
+# Fields are fixed forever: adding, renaming or reordering one forks the note type in every
+# learner's collection. `Source` is the card's place in the book, `Id` its stable id.
+FIELDS = {
+    "question": ("Question", "Answer", "Extra", "Source", "Id"),
+    "cloze": ("Text", "Extra", "Source", "Id"),
+    "term": ("Term", "Definition", "Extra", "Source", "Id"),
+}
+# Note type name suffix, and its templates: (name, asset stem → card-<stem>-front/back.html).
+# Template names and order are as fixed as the fields.
+NOTE_TYPES = {
+    "question": ("Question", (("Question → Answer", "question"),)),
+    "cloze": ("Cloze", (("Cloze", "cloze"),)),
+    "term": ("Term", (("Term → Definition", "term"), ("Definition → Term", "term-reverse"))),
+}
+
+
+@dataclass(frozen=True)
+class _Note:
+    card: content.StudyCard
+    fields: tuple[str, ...]  # final field values, in FIELDS order
+    guid: str
+
+
+def fingerprints(book: content.Book) -> dict[str, str]:
+    """Content hash per note (key = card id) and per note type (key = NOTETYPE_PREFIX + note
+    type name, hashing its fields, templates and CSS). A note's hash covers everything written
+    into the note: fields, tags, deck, note type."""
+    deck_id = _stable_id(book, "deck")
+    models = _models(book)
+    # A note type as written, with time 0: its mod is the one value in it that is not content.
+    result = {NOTETYPE_PREFIX + model.name: _hash(model.to_json(0, deck_id)) for model in models.values()}
+    for note in _notes(book):
+        model = models[note.card.kind]
+        result[note.card.id] = _hash(
+            [note.fields, note.card.tags, _deck_name(book), deck_id, note.guid, model.model_id, model.name]
+        )
+    return result
+
+
+def write(book: content.Book, path: Path, mods: dict[str, int]) -> None:
+    """Write the .apkg to `path` (a temp file the caller moves into place); mods gives each key
+    of fingerprints() its modification time (seconds)."""
+    models, notes = _models(book), _notes(book)
+    deck = genanki.Deck(_stable_id(book, "deck"), _deck_name(book), html.escape(book.meta.description))
+    # New cards are studied in `due` order. Numbering each section apart (section × 1000 +
+    # place in it) lets a card added later land in its chapter, not after the whole book.
+    due = {card.id: number * 1000 + place for number, section in enumerate(book.sections)
+           for place, card in enumerate(section.cards)}
+    for note in notes:
+        deck.add_note(genanki.Note(models[note.card.kind], list(note.fields), tags=list(note.card.tags),
+                                   guid=note.guid, due=due[note.card.id]))
+    edition = datetime.fromisoformat(book.meta.edition).replace(tzinfo=timezone.utc)
+    data = _collection(genanki.Package(deck), int(edition.timestamp()), notes, mods)
+    zip_bytes_to(path, [("collection.anki2", data, True), ("media", b"{}", True)])
+
+
+def _collection(package: genanki.Package, created: int, notes: list[_Note], mods: dict[str, int]) -> bytes:
+    """The package's SQLite collection. genanki stamps one time on everything and numbers note
+    and card ids from it: number them from `created` (the edition date, so an edit moves no
+    id), then give each note and note type its own mod."""
+    with tempfile.TemporaryDirectory(prefix="exporter-anki-") as tmp:
+        db_path = Path(tmp) / "collection.anki2"
+        db = sqlite3.connect(db_path)
+        try:
+            # A scratch file: durability is worthless here, and fsyncs made writing it 10x slower.
+            db.execute("PRAGMA journal_mode = MEMORY")
+            db.execute("PRAGMA synchronous = OFF")
+            package.write_to_db(db.cursor(), created, itertools.count(created * 1000))
+            db.executemany("UPDATE notes SET mod = ? WHERE guid = ?", [(mods[n.card.id], n.guid) for n in notes])
+            db.execute("UPDATE cards SET mod = (SELECT mod FROM notes WHERE notes.id = cards.nid)")
+            (models_json,) = db.execute("SELECT models FROM col").fetchone()
+            models = json.loads(models_json)
+            for model in models.values():
+                model["mod"] = mods[NOTETYPE_PREFIX + model["name"]]
+            db.execute("UPDATE col SET models = ?", (json.dumps(models),))
+            db.commit()
+        finally:
+            db.close()
+        return db_path.read_bytes()
+
+
+# --- what goes into the deck ------------------------------------------------------------------
+
+
+def _notes(book: content.Book) -> list[_Note]:
+    book_id = book.meta.id
+    notes = []
+    for card in book.cards:
+        source, extra = _literal(html.escape(card.label)), _literal(card.extra)
+        if card.kind == "cloze":
+            fields = (_cloze_literal(card.front), extra, source, card.id)
+        else:
+            fields = (_literal(card.front), _literal(card.back), extra, source, card.id)
+        notes.append(_Note(card, fields, genanki.guid_for(book_id, card.id)))
+    return notes
+
+
+def _models(book: content.Book) -> dict[str, genanki.Model]:
+    css = _asset("card.css")
+    return {
+        kind: genanki.Model(
+            model_id=_stable_id(book, f"notetype:{kind}"),
+            name=_notetype_name(book, kind),
+            fields=[{"name": name} for name in FIELDS[kind]],
+            templates=[
+                {"name": name, "qfmt": _asset(f"card-{stem}-front.html"), "afmt": _asset(f"card-{stem}-back.html")}
+                for name, stem in templates
+            ],
+            css=css,
+            model_type=genanki.Model.CLOZE if kind == "cloze" else genanki.Model.FRONT_BACK,
+        )
+        for kind, (_, templates) in NOTE_TYPES.items()
+    }
+
+
+def _notetype_name(book: content.Book, kind: str) -> str:
+    # The title keeps two books' note types apart in one collection.
+    return f"{book.title} · {NOTE_TYPES[kind][0]}"
+
+
+def _deck_name(book: content.Book) -> str:
+    return book.title.replace("::", ":")  # '::' would make Anki nest the deck
+
+
+def _stable_id(book: content.Book, what: str) -> int:
+    """An id in genanki's range for deck and note type ids, the same for every build."""
+    low, high = 1 << 30, 1 << 31
+    digest = hashlib.sha256(f"{book.meta.id}:{what}".encode()).digest()
+    return low + int.from_bytes(digest[:8], "big") % (high - low)
+
+
+def _asset(name: str) -> str:
+    return (ASSETS / name).read_text("utf-8")
+
+
+def _hash(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+# --- escaping ---------------------------------------------------------------------------------
+
+# The content step escapes HTML; this keeps '{{' from ever meeting Anki's template or cloze
+# syntax. '&#123;' renders as '{' but is not a brace to the template engine.
+
+
+def _literal(text: str) -> str:
+    return text.replace("{", "&#123;")
+
+
+def _cloze_literal(text: str) -> str:
+    """Every brace literal except the delimiters of the real deletions {{cN::…}}."""
+    out, last = [], 0
+    for m in CLOZE.finditer(text):
+        out.append(_literal(text[last:m.start()]))
+        out.append(f"{{{{c{m.group(1)}::{_literal(m.group(2))}}}}}")
+        last = m.end()
+    out.append(_literal(text[last:]))
+    return "".join(out)
