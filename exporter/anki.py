@@ -56,10 +56,10 @@ def fingerprints(book: content.Book) -> dict[str, str]:
     type name, hashing its fields, templates and CSS). A note's hash covers everything written
     into the note: fields, tags, deck, note type."""
     deck_id = _stable_id(book, "deck")
-    models = _models(book)
+    models = note_types(book)
     # A note type as written, with time 0: its mod is the one value in it that is not content.
     result = {NOTETYPE_PREFIX + model.name: _hash(model.to_json(0, deck_id)) for model in models.values()}
-    for note in _notes(book):
+    for note in deck_notes(book):
         model = models[note.card.kind]
         result[note.card.id] = _hash(
             [note.fields, note.card.tags, _deck_name(book), deck_id, note.guid, model.model_id, model.name]
@@ -70,7 +70,7 @@ def fingerprints(book: content.Book) -> dict[str, str]:
 def write(book: content.Book, path: Path, mods: dict[str, int]) -> None:
     """Write the .apkg to `path` (a temp file the caller moves into place); mods gives each key
     of fingerprints() its modification time (seconds)."""
-    models, notes = _models(book), _notes(book)
+    models, notes = note_types(book), deck_notes(book)
     deck = genanki.Deck(_stable_id(book, "deck"), _deck_name(book), html.escape(book.meta.description))
     # New cards are studied in `due` order. Numbering each section apart (section × 1000 +
     # place in it) lets a card added later land in its chapter, not after the whole book.
@@ -112,7 +112,7 @@ def _collection(package: genanki.Package, created: int, notes: list[_Note], mods
 # --- what goes into the deck ------------------------------------------------------------------
 
 
-def _notes(book: content.Book) -> list[_Note]:
+def deck_notes(book: content.Book) -> list[_Note]:
     book_id = book.meta.id
     notes = []
     for card in book.cards:
@@ -125,15 +125,15 @@ def _notes(book: content.Book) -> list[_Note]:
     return notes
 
 
-def _models(book: content.Book) -> dict[str, genanki.Model]:
-    css = _asset("card.css")
+def note_types(book: content.Book) -> dict[str, genanki.Model]:
+    css = asset("card.css")
     return {
         kind: genanki.Model(
             model_id=_stable_id(book, f"notetype:{kind}"),
             name=_notetype_name(book, kind),
             fields=[{"name": name} for name in FIELDS[kind]],
             templates=[
-                {"name": name, "qfmt": _asset(f"card-{stem}-front.html"), "afmt": _asset(f"card-{stem}-back.html")}
+                {"name": name, "qfmt": asset(f"card-{stem}-front.html"), "afmt": asset(f"card-{stem}-back.html")}
                 for name, stem in templates
             ],
             css=css,
@@ -159,7 +159,7 @@ def _stable_id(book: content.Book, what: str) -> int:
     return low + int.from_bytes(digest[:8], "big") % (high - low)
 
 
-def _asset(name: str) -> str:
+def asset(name: str) -> str:
     return (ASSETS / name).read_text("utf-8")
 
 

@@ -38,10 +38,10 @@ def _cloze(text: str, ordinal: int, answer: bool) -> str:
 
 
 def write(book: content.Book, path: Path) -> None:
-    models = anki._models(book)
-    css = anki._asset("card.css")
+    models = anki.note_types(book)
+    css = anki.asset("card.css")
     parts = []
-    notes = anki._notes(book)
+    notes = anki.deck_notes(book)
     for section in book.sections:
         section_notes = [n for n in notes if n.card.section_id == section.id]
         if not section_notes:
