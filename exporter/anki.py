@@ -96,7 +96,8 @@ def _collection(package: genanki.Package, created: int, notes: list[_Note], mods
             db.execute("PRAGMA journal_mode = MEMORY")
             db.execute("PRAGMA synchronous = OFF")
             package.write_to_db(db.cursor(), created, itertools.count(created * 1000))
-            db.executemany("UPDATE notes SET mod = ? WHERE guid = ?", [(mods[n.card.id], n.guid) for n in notes])
+            ids = dict(db.execute("SELECT guid, id FROM notes"))  # guid has no index: look up once
+            db.executemany("UPDATE notes SET mod = ? WHERE id = ?", [(mods[n.card.id], ids[n.guid]) for n in notes])
             db.execute("UPDATE cards SET mod = (SELECT mod FROM notes WHERE notes.id = cards.nid)")
             (models_json,) = db.execute("SELECT models FROM col").fetchone()
             models = json.loads(models_json)

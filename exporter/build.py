@@ -71,7 +71,7 @@ def up_to_date(raw: bytes, out_dir: Path) -> list[Path] | None:
 
 def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) -> Report:
     """Build the deck and the book from a source file into out_dir."""
-    from exporter.load import parse, read_source
+    from exporter.read import read_source
 
     out_dir = Path(out_dir)
     raw = read_source(source_path)
@@ -80,6 +80,8 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
         outputs = up_to_date(raw, out_dir)
         if outputs is not None:
             return Report(outputs=outputs, unchanged=True)
+
+    from exporter.load import parse  # after the fast path: it costs pydantic and yaml
 
     source = parse(raw, str(source_path))
     from exporter import anki, content  # only now: a broken source never pays for them
@@ -95,7 +97,8 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
     content_changed = bool(changed_keys) or previous.get("source_sha256") != source.sha256
     latest = max([previous.get("modified", 0)] + [n.get("mod", 0) for n in old_notes.values()])
     stamp = max(_now(), latest + 1) if content_changed else latest
-    mods = {k: stamp if k in changed_keys else old_notes[k]["mod"] for k in fingerprints}
+    changed = set(changed_keys)
+    mods = {k: stamp if k in changed else old_notes[k]["mod"] for k in fingerprints}
     modified = stamp if content_changed else previous["modified"]
 
     apkg_path, epub_path = out_dir / f"{book_id}.apkg", out_dir / f"{book_id}.epub"

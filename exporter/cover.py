@@ -52,7 +52,7 @@ def render(title: str, subtitle: str, author: str) -> bytes:
     # A few colours and their anti-aliasing shades: a 32-colour palette is a third the size.
     image = image.quantize(32, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     out = io.BytesIO()
-    image.save(out, "PNG", optimize=True)
+    image.save(out, "PNG", compress_level=6)  # optimize=True costs 80 ms for 4 KB
     return out.getvalue()
 
 

@@ -27,7 +27,7 @@ def key_words(text: str) -> set[str]:
 def lint(source: Source) -> list[Problem]:
     """Every warning for a loaded source, in file order."""
     doc = source.document
-    book = content.build(doc)
+    book = content.build(doc, content.WordsOnly)
     warnings: list[Problem] = []
 
     def warn(key: tuple, message: str) -> None:

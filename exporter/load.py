@@ -20,7 +20,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from exporter import model
-from exporter.errors import Problem, SourceError, UsageError
+from exporter.errors import Problem, SourceError
+from exporter.read import read_source
 
 Key = tuple  # a path into the data: ("chapters", 3, "cards", 2, "answer")
 
@@ -57,18 +58,6 @@ def format_key(key: Key) -> str:
     for part in key:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
-
-
-def read_source(path: str | Path) -> bytes:
-    p = Path(path)
-    if p.is_dir():
-        raise UsageError(str(path), "is a directory; give the path of a source .yaml file")
-    try:
-        return p.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(str(path), "no such file; check the path (default: source/belenko-defection.yaml)") from None
-    except OSError as e:
-        raise UsageError(str(path), f"cannot read: {e.strerror}") from None
 
 
 def load(path: str | Path) -> Source:

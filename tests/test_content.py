@@ -1,0 +1,26 @@
+"""The shared content step: the shortcut for plain text must change nothing."""
+
+from __future__ import annotations
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from exporter.content import PLAIN_TEXT, _markdown
+
+WORDS = st.text(st.sampled_from("ab é日1 ,.;:?-'\"*_()<>&[]\\!`~#|+=\n"), min_size=1, max_size=30)
+
+
+@settings(max_examples=400, deadline=None)
+@given(WORDS)
+@example("Belenko landed at Hakodate Airport on 6 September 1976.")
+@example("Where?? Here.. or ...")
+def test_text_taken_as_plain_is_what_markdown_would_render(text):
+    if PLAIN_TEXT.fullmatch(text):
+        assert _markdown().renderInline(text) == text
+
+
+def test_the_shortcut_is_taken_for_ordinary_answers():
+    for text in ("Hakodate Airport", "About 1:57 pm", "2,000 m", "Mach 2.83", "Who was it?"):
+        assert PLAIN_TEXT.fullmatch(text), text
+    for text in ("*Foxbat*", "It's", "a -- b", "(c)", "x...", "a  \nb"):
+        assert not PLAIN_TEXT.fullmatch(text), text
