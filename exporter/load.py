@@ -332,10 +332,10 @@ def _allowed_keys(key: Key, data) -> list[str]:
     for part in key:
         node = node[part]
         if isinstance(part, int):
+            if cls is model.Card:  # which kind of card this item is
+                cls = model.card_class(node)
             continue
         cls = _unwrap(cls.model_fields[part].annotation)
-        if cls is model.Card:
-            cls = model.card_class(node)
     if isinstance(cls, type) and issubclass(cls, BaseModel):
         return list(cls.model_fields)
     return []

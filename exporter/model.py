@@ -6,6 +6,7 @@ show while an author types, so they are written for the author.
 
 from __future__ import annotations
 
+import difflib
 from typing import Annotated, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag as Kind
@@ -64,8 +65,12 @@ class ClozeCard(Node):
 
 def card_class(data: object) -> type[QuestionCard] | type[ClozeCard]:
     """A card with a 'cloze' key is a cloze card; any other is a question card."""
-    has_cloze = "cloze" in data if isinstance(data, dict) else isinstance(data, ClozeCard)
-    return ClozeCard if has_cloze else QuestionCard
+    if not isinstance(data, dict):
+        return ClozeCard if isinstance(data, ClozeCard) else QuestionCard
+    # A misspelt 'cloze' on a card without a question still means a cloze card, so the
+    # author hears "did you mean 'cloze'?" rather than "missing question".
+    misspelt = "question" not in data and difflib.get_close_matches("cloze", [str(k) for k in data], 1, 0.6)
+    return ClozeCard if "cloze" in data or misspelt else QuestionCard
 
 
 CARD_KINDS = {QuestionCard: "question-card", ClozeCard: "cloze-card"}

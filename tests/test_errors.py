@@ -104,6 +104,9 @@ CASES = [
         "{path}:15:1010: error: YAML syntax: exceeded maximum nesting depth (flatten the structure)",
     ]),
     # --- keys and shapes --------------------------------------------------------------------
+    ("cloze-key-typo.yaml", 1, [
+        "{path}:23:9: error: chapters[0].cards[0]: unknown key 'clzoe' (did you mean 'cloze'?)",
+    ]),
     ("unknown-key.yaml", 1, [
         "{path}:24:9: error: chapters[0].cards[0]: unknown key 'anwser' (did you mean 'answer'?)",
     ]),
