@@ -18,6 +18,7 @@ from pathlib import Path
 
 from exporter import __version__
 from exporter.errors import UsageError, WriteError
+from exporter.read import read_source
 
 MANIFEST_SUFFIX = ".manifest.json"
 
@@ -71,8 +72,6 @@ def up_to_date(raw: bytes, out_dir: Path) -> list[Path] | None:
 
 def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) -> Report:
     """Build the deck and the book from a source file into out_dir."""
-    from exporter.read import read_source
-
     out_dir = Path(out_dir)
     raw = read_source(source_path)
     check_output_dir(out_dir)

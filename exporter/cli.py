@@ -8,7 +8,6 @@ are imported inside the commands, so `check` never loads genanki or ebooklib.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
@@ -258,6 +257,3 @@ def _n(count: int, word: str) -> str:
 def _size(size: int) -> str:
     return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -98,11 +98,13 @@ class Content:
     """Renders the text of one document; facts are substituted before Markdown."""
 
     def __init__(self, document: model.Document):
-        self.document = document
         self.facts = document.facts
 
+    def _facts(self, text: str) -> str:
+        return substitute(text, self.facts.__getitem__)
+
     def _fill(self, text: str) -> str:
-        return self._escape(substitute(text, self.facts.__getitem__))
+        return self._escape(self._facts(text))
 
     @staticmethod
     def _escape(text: str) -> str:
@@ -114,13 +116,13 @@ class Content:
         return _markdown().render(self._fill(text)) if text else ""
 
     def inline(self, text: str) -> str:
-        return self._inline(substitute(text, self.facts.__getitem__))
+        return self._inline(self._facts(text))
 
     def cloze(self, text: str) -> str:
         """Cloze text: the parts around and inside each deletion are rendered apart, so
         markup can never open on one side of a deletion and close on the other."""
         out, last = [], 0
-        filled = substitute(text, self.facts.__getitem__)
+        filled = self._facts(text)
         for m in CLOZE.finditer(filled):
             hidden, sep, hint = m.group(2).partition("::")
             inner = self._inline(hidden) + (sep + self._inline(hint) if sep else "")
