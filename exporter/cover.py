@@ -19,6 +19,10 @@ SIZE = (1600, 2560)  # 1:1.6, the shape Kindle and Kobo recommend
 MARGIN = 130
 BAND = 1720  # the dark band holding title and subtitle; the author sits below it
 INK, PAPER, ACCENT = (28, 38, 62), (246, 243, 236), (200, 162, 84)
+TITLE_INK, SUBTITLE_INK = (255, 255, 255), (222, 226, 236)
+LEVELS = 32  # shades of anti-aliasing between a text's background and its ink
+TITLE_RAMP, SUBTITLE_RAMP, AUTHOR_RAMP = 0, LEVELS, 2 * LEVELS  # first index of each ramp
+ACCENT_INDEX = 3 * LEVELS
 TITLE_SIZES = range(150, 59, -10)
 SUBTITLE_SIZES = range(72, 39, -4)
 AUTHOR_SIZE = 64
@@ -29,11 +33,21 @@ STAND_INS = {"—": "-", "–": "-", "‒": "-", "−": "-", "•": "·", "ß": 
 Font = ImageFont.FreeTypeFont
 
 
+def _ramp(start: tuple[int, int, int], end: tuple[int, int, int]) -> bytes:
+    return bytes(round(a + (b - a) * i / (LEVELS - 1)) for i in range(LEVELS) for a, b in zip(start, end))
+
+
+PALETTE = _ramp(INK, TITLE_INK) + _ramp(INK, SUBTITLE_INK) + _ramp(PAPER, INK) + bytes(ACCENT)
+
+
 def render(title: str, subtitle: str, author: str) -> bytes:
     """The cover as PNG bytes."""
-    image = Image.new("RGB", SIZE, PAPER)
+    # Drawn in grey levels that are palette indices: each piece of text is drawn on its own
+    # background index, so anti-aliasing blends between the two ends of that text's ramp of
+    # colours. The result is a small palette PNG without quantizing 4 million pixels.
+    image = Image.new("L", SIZE, AUTHOR_RAMP)
     draw = ImageDraw.Draw(image)
-    draw.rectangle((0, 0, SIZE[0], BAND), fill=INK)
+    draw.rectangle((0, 0, SIZE[0], BAND), fill=TITLE_RAMP)
     width = SIZE[0] - 2 * MARGIN
     top, bottom = 300, BAND - 200
 
@@ -42,17 +56,18 @@ def render(title: str, subtitle: str, author: str) -> bytes:
     sub_height = _height(sub_font, len(sub_lines))
     gap = sub_font.size if sub_lines else 0
     title_font, title_lines = _fit(title, TITLE_SIZES, width, bottom - top - sub_height - gap)
-    y = _draw_lines(draw, title_lines, title_font, top, (255, 255, 255))
-    draw.rectangle((MARGIN, y + gap // 2 - 6, MARGIN + 240, y + gap // 2 + 6), fill=ACCENT)
-    _draw_lines(draw, sub_lines, sub_font, y + gap, (222, 226, 236))
+    y = _draw_lines(draw, title_lines, title_font, top, TITLE_RAMP)
+    if sub_lines:  # the same ink as the title's background, with the subtitle's own ramp
+        draw.rectangle((0, y + gap // 2 + 7, SIZE[0], BAND), fill=SUBTITLE_RAMP)
+    draw.rectangle((MARGIN, y + gap // 2 - 6, MARGIN + 240, y + gap // 2 + 6), fill=ACCENT_INDEX)
+    _draw_lines(draw, sub_lines, sub_font, y + gap, SUBTITLE_RAMP)
 
     author_font, author_lines = _fit(author, (AUTHOR_SIZE,), width, SIZE[1] - BAND - 2 * MARGIN)
-    _draw_lines(draw, author_lines, author_font, BAND + MARGIN, INK)
+    _draw_lines(draw, author_lines, author_font, BAND + MARGIN, AUTHOR_RAMP)
 
-    # A few colours and their anti-aliasing shades: a 32-colour palette is a third the size.
-    image = image.quantize(32, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    image.putpalette(PALETTE)  # the grey levels become indices into the colours
     out = io.BytesIO()
-    image.save(out, "PNG", compress_level=6)  # optimize=True costs 80 ms for 4 KB
+    image.save(out, "PNG", compress_level=3)  # level 6: a quarter smaller, twice the time
     return out.getvalue()
 
 
@@ -128,9 +143,9 @@ def _height(font: Font, count: int) -> int:
     return round(font.size * LEADING * count)
 
 
-def _draw_lines(draw: ImageDraw.ImageDraw, lines: list[str], font: Font, y: int, fill: tuple[int, int, int]) -> int:
-    """Draw left-aligned lines from `y`; return the y below the last one."""
+def _draw_lines(draw: ImageDraw.ImageDraw, lines: list[str], font: Font, y: int, ramp: int) -> int:
+    """Draw left-aligned lines from `y` in the ink at the end of `ramp`; return the y below the last one."""
     for line in lines:
-        draw.text((MARGIN, y), line, font=font, fill=fill)
+        draw.text((MARGIN, y), line, font=font, fill=ramp + LEVELS - 1)
         y += round(font.size * LEADING)
     return y

@@ -420,6 +420,33 @@ def test_cover_is_deterministic():
     assert cover.render(*args) == cover.render(*args)
 
 
+def _on_segment(colour, start, end) -> bool:
+    """Whether an RGB colour lies (within rounding) on the straight line from start to end."""
+    span = [b - a for a, b in zip(start, end)]
+    t = sum((c - a) * d for c, a, d in zip(colour, start, span)) / sum(d * d for d in span)
+    return 0 <= t <= 1 and all(abs(a + t * d - c) <= 2 for c, a, d in zip(colour, start, span))
+
+
+def test_cover_text_is_anti_aliased_in_its_own_colours():
+    image = Image.open(io.BytesIO(cover.render("Foxbat", "A subtitle", "An Author"))).convert("RGB")
+    width, height = cover.SIZE
+
+    def colours(top, bottom):
+        return {colour for _, colour in image.crop((0, top, width, bottom)).getcolors(1 << 16)}
+
+    # One title line from y=300 at 150 px, the accent bar near y=516, the subtitle below it.
+    title, subtitle, below = colours(0, 500), colours(530, cover.BAND), colours(cover.BAND + 1, height)
+    title_ink, subtitle_ink = (255, 255, 255), (222, 226, 236)
+    assert cover.ACCENT in colours(500, 530)
+    # Each text's edge pixels are shades between its background and its own ink, and many
+    # of them: smooth, not jagged, and never the shades of another text.
+    for found, background, ink in [(title, cover.INK, title_ink), (subtitle, cover.INK, subtitle_ink),
+                                   (below, cover.PAPER, cover.INK)]:
+        assert background in found and ink in found
+        assert all(_on_segment(c, background, ink) for c in found)
+        assert len(found) > 16
+
+
 # --- hostile text ---------------------------------------------------------------------------
 
 
