@@ -32,6 +32,7 @@ MAX_DEPTH = 64
 # DEL, and the Unicode non-characters; and U+2028/U+2029, which YAML 1.1 counts as line
 # breaks where editors do not (every line number after them would be off).
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+LONE_CR = re.compile(r"\r(?!\n)")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -104,6 +105,9 @@ def _decode(raw: bytes, problems: "_Problems") -> str | None:
         problems.add((), f"the file is not UTF-8 text (byte 0x{raw[e.start]:02x}); "
                      "save it as UTF-8 in your editor", (line, col))
         return None
+    # A lone CR (classic Mac OS) ends a line for YAML and for editors; as LF it does for our
+    # line counting too. One character for one: every index into the text stays valid.
+    text = LONE_CR.sub("\n", text)
     if text.count("\x00") > 10:  # binary or UTF-16: one problem, not one per NUL byte
         line, col = _line_col(text, text.index("\x00"))
         problems.add((), "the file holds NUL bytes: it is binary, or not saved as UTF-8; "

@@ -288,11 +288,13 @@ def test_several_problems_are_all_reported_in_one_run():
 
 @pytest.mark.parametrize("name", ["unknown-fact.yaml", "several-problems.yaml", "duplicate-key.yaml",
                                   "yaml-unclosed-quote.yaml", "tab-indentation.yaml", "control-character.yaml"])
-@pytest.mark.parametrize("variant", ["crlf", "bom", "bom-crlf"])
+@pytest.mark.parametrize("variant", ["crlf", "cr", "bom", "bom-crlf"])
 def test_line_endings_and_bom_do_not_move_locations(runner, tmp_path, name, variant):
     raw = (BROKEN / name).read_bytes()
     if "crlf" in variant:
         raw = raw.replace(b"\n", b"\r\n")
+    if variant == "cr":  # classic Mac OS line endings: YAML and editors count lines the same
+        raw = raw.replace(b"\n", b"\r")
     if "bom" in variant:
         raw = codecs.BOM_UTF8 + raw
     path = tmp_path / name
@@ -318,6 +320,7 @@ def _variants() -> dict[str, bytes]:
     return {
         "bom": codecs.BOM_UTF8 + raw,
         "crlf": raw.replace(b"\n", b"\r\n"),
+        "cr": raw.replace(b"\n", b"\r"),
         "bom-crlf": codecs.BOM_UTF8 + raw.replace(b"\n", b"\r\n"),
     }
 
