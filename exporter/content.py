@@ -21,6 +21,8 @@ PART_KINDS = ("timeline", "people", "glossary", "faq", "factors")
 PART_ENTRIES = {"timeline": "events", "people": "people", "glossary": "terms", "faq": "questions", "factors": "factors"}
 BLOCK_FIELDS = {"text", "answer"}
 SAFE_LINK = re.compile(r"^(https?:|mailto:)", re.I)
+# A link's address in Markdown, "](address)" or "<scheme:address>": never shown as words.
+LINK_ADDRESS = re.compile(r"\]\([^)]*\)|<[a-z][a-z0-9+.-]*:[^<>\s]*>", re.I)
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,7 @@ class WordsOnly(Content):
     fraction of the cost of rendering."""
 
     def block(self, text: str) -> str:
-        return self._fill(text)
+        return LINK_ADDRESS.sub(lambda m: "]" if m.group().startswith("]") else "", self._fill(text))
 
     inline = cloze = block
 

@@ -31,6 +31,17 @@ def test_answer_not_supported_by_its_chapter(runner, tiny):
     assert strict.stderr.endswith("1 warning (--strict makes them errors).\n")
 
 
+def test_a_link_address_is_not_supporting_text(runner, tiny):
+    # The reader sees the link's words, not its address: a word only in the address is unsaid.
+    edit(tiny, "The aircraft was returned in crates.",
+         "The aircraft was returned [in crates](https://example.org/by-submarine) <https://example.org/submarine>.")
+    edit(tiny, "answer: In crates", "answer: By submarine")
+    result = check(runner, tiny)
+    assert "'By submarine' is not supported by the text of Chapter 2 – Afterwards (missing: submarine)" in result.stderr
+    edit(tiny, "answer: By submarine", "answer: In crates")
+    assert check(runner, tiny, "--strict").exit_code == 0  # the link's own words still count
+
+
 def test_cloze_deletion_must_be_supported(runner, tiny):
     edit(tiny, "cloze: \"The jet landed on {{c1::${landing-date}}}.\"", "cloze: \"The jet landed in {{c1::Tokyo}}.\"")
     result = check(runner, tiny)
