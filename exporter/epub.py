@@ -109,6 +109,7 @@ def write(book: content.Book, path: Path, *, modified: datetime, source_sha256: 
         "epub3_pages": False,
         "play_order": {"enabled": True, "start_from": 1},  # NCX readers (older Kindles) want it
         "mtime": modified.astimezone(timezone.utc),
+        "compresslevel": 0,  # _repack compresses it, once
     })
     _repack(buffer.getvalue(), path)
 

@@ -20,7 +20,7 @@ def zip_bytes_to(path: Path, entries: list[tuple[str, bytes, bool]]) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
             info.external_attr = 0o644 << 16
             info.create_system = 3  # Unix, whatever machine builds it
-            out.writestr(info, data, compresslevel=9 if compress else None)
+            out.writestr(info, data, compresslevel=6 if compress else None)
 
 
 @contextmanager
