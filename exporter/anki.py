@@ -51,15 +51,28 @@ class _Note:
     guid: str
 
 
-def fingerprints(book: content.Book) -> dict[str, str]:
+@dataclass(frozen=True)
+class Deck:
+    """What goes into the package, made once per build: fingerprinted, then written."""
+
+    book: content.Book
+    models: dict[str, genanki.Model]  # by card kind
+    notes: list[_Note]
+
+    @classmethod
+    def of(cls, book: content.Book) -> "Deck":
+        return cls(book, note_types(book), deck_notes(book))
+
+
+def fingerprints(deck: Deck) -> dict[str, str]:
     """Content hash per note (key = card id) and per note type (key = NOTETYPE_PREFIX + note
     type name, hashing its fields, templates and CSS). A note's hash covers everything written
     into the note: fields, tags, deck, note type."""
+    book, models = deck.book, deck.models
     deck_id = _stable_id(book, "deck")
-    models = note_types(book)
     # A note type as written, with time 0: its mod is the one value in it that is not content.
     result = {NOTETYPE_PREFIX + model.name: _hash(model.to_json(0, deck_id)) for model in models.values()}
-    for note in deck_notes(book):
+    for note in deck.notes:
         model = models[note.card.kind]
         result[note.card.id] = _hash(
             [note.fields, note.card.tags, _deck_name(book), deck_id, note.guid, model.model_id, model.name]
@@ -67,10 +80,10 @@ def fingerprints(book: content.Book) -> dict[str, str]:
     return result
 
 
-def write(book: content.Book, path: Path, mods: dict[str, int]) -> None:
+def write(deck: Deck, path: Path, mods: dict[str, int]) -> None:
     """Write the .apkg to `path` (a temp file the caller moves into place); mods gives each key
     of fingerprints() its modification time (seconds)."""
-    models, notes = note_types(book), deck_notes(book)
+    book, models, notes = deck.book, deck.models, deck.notes
     deck = genanki.Deck(_stable_id(book, "deck"), _deck_name(book), html.escape(book.meta.description))
     # New cards are studied in `due` order. Numbering each section apart (section × 1000 +
     # place in it) lets a card added later land in its chapter, not after the whole book.

@@ -91,7 +91,8 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
     previous = _read_manifest(manifest_path)
     old_notes: dict = previous.get("notes", {})
 
-    fingerprints = anki.fingerprints(book)
+    deck = anki.Deck.of(book)
+    fingerprints = anki.fingerprints(deck)
     changed_keys = [k for k, h in fingerprints.items() if old_notes.get(k, {}).get("hash") != h]
     content_changed = bool(changed_keys) or previous.get("source_sha256") != source.sha256
     latest = max([previous.get("modified", 0)] + [n.get("mod", 0) for n in old_notes.values()])
@@ -102,7 +103,7 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
 
     apkg_path, epub_path = out_dir / f"{book_id}.apkg", out_dir / f"{book_id}.epub"
     try:
-        _write_all(book, source, (apkg_path, epub_path, manifest_path), mods, modified, fingerprints)
+        _write_all(deck, source, (apkg_path, epub_path, manifest_path), mods, modified, fingerprints)
     except OSError as e:  # a full disk, a permission changed under us: name the folder, not a temp file
         raise WriteError(str(out_dir), e.strerror or str(e)) from None
 
@@ -123,16 +124,16 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
     )
 
 
-def _write_all(book, source, paths: tuple[Path, Path, Path], mods: dict, modified: int, fingerprints: dict) -> None:
+def _write_all(deck, source, paths: tuple[Path, Path, Path], mods: dict, modified: int, fingerprints: dict) -> None:
     """Deck, book and manifest into place together, or none of them."""
     from exporter import anki, epub
     from exporter.write import staged
 
     apkg_path, epub_path, manifest_path = paths
     with staged(list(paths)) as (apkg_tmp, epub_tmp, manifest_tmp):
-        anki.write(book, apkg_tmp, mods)
+        anki.write(deck, apkg_tmp, mods)
         epub.write(
-            book, epub_tmp,
+            deck.book, epub_tmp,
             modified=datetime.fromtimestamp(modified, timezone.utc),
             source_sha256=source.sha256,
         )

@@ -38,10 +38,10 @@ def _cloze(text: str, ordinal: int, answer: bool) -> str:
 
 
 def write(book: content.Book, path: Path) -> None:
-    models = anki.note_types(book)
+    deck = anki.Deck.of(book)
+    models, notes = deck.models, deck.notes
     css = anki.asset("card.css")
     parts = []
-    notes = anki.deck_notes(book)
     for section in book.sections:
         section_notes = [n for n in notes if n.card.section_id == section.id]
         if not section_notes:

@@ -38,7 +38,8 @@ def book_of(path: Path) -> content.Book:
 
 def write_apkg(book: content.Book, path: Path, mod: int = 1_800_000_000, **mods: int) -> Path:
     """The package with every note and note type at `mod`, except keys given in `mods`."""
-    anki.write(book, path, {key: mods.get(key, mod) for key in anki.fingerprints(book)})
+    deck = anki.Deck.of(book)
+    anki.write(deck, path, {key: mods.get(key, mod) for key in anki.fingerprints(deck)})
     return path
 
 
@@ -219,14 +220,14 @@ def test_ids_derive_from_book_and_card_ids_only(tiny, tmp_path):
 
 
 def test_fingerprints_cover_fields_tags_and_styling(tiny, monkeypatch, tmp_path):
-    base = anki.fingerprints(book_of(tiny))
+    base = anki.fingerprints(anki.Deck.of(book_of(tiny)))
     edit(tiny, "tags: [places]", "tags: [places, airports]")
     edit(tiny, "answer: In crates", "answer: In wooden crates")
-    changed = {k for k, h in anki.fingerprints(book_of(tiny)).items() if base.get(k) != h}
+    changed = {k for k, h in anki.fingerprints(anki.Deck.of(book_of(tiny))).items() if base.get(k) != h}
     assert changed == {"landing-airport", "afterwards-crates"}
 
     restyle(monkeypatch, tmp_path, ".extra { color: red; }\n")
-    restyled = {k for k, h in anki.fingerprints(book_of(tiny)).items() if base.get(k) != h}
+    restyled = {k for k, h in anki.fingerprints(anki.Deck.of(book_of(tiny))).items() if base.get(k) != h}
     assert restyled == changed | {k for k in base if k.startswith(anki.NOTETYPE_PREFIX)}
 
 
