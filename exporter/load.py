@@ -26,6 +26,7 @@ from exporter.read import read_source
 Key = tuple  # a path into the data: ("chapters", 3, "cards", 2, "answer")
 
 FACT_REF = re.compile(r"\$\{([^{}]*)\}")  # not "${{c1::...}}": a dollar before a deletion
+UNCLOSED_REF = re.compile(r"\$\{(?!\{)(?![^{}]*\})")  # "${name" with no "}" before the next brace
 CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.S)
 MAX_DEPTH = 64
 # Invisible characters that XML and Anki cannot carry: C0/C1 controls (but tab, LF, CR),
@@ -401,6 +402,10 @@ def _check_across(data, problems: _Problems) -> None:
                 seen[value] = key
         if not isinstance(value, str):
             continue
+        for m in UNCLOSED_REF.finditer(value):
+            nth = value.count("${", 0, m.start())
+            problems.add(key, f"fact reference '{_excerpt(value[m.start():])}' is never closed; end the name with '}}' "
+                         "(to show '${' as text, write '$\\{')", _locate(problems, key, "${", nth))
         if key[0] == "facts":
             m = FACT_REF.search(value)
             if m:
@@ -416,6 +421,11 @@ def _check_across(data, problems: _Problems) -> None:
             message = cloze_problem(substitute(value, lambda name: facts.get(name, name)))
             if message:
                 problems.add(key, message)
+
+
+def _excerpt(text: str, width: int = 24) -> str:
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= width else line[:width - 1] + "…"
 
 
 def _walk(node, key: Key):

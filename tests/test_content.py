@@ -5,7 +5,9 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from exporter.content import PLAIN_TEXT, _markdown
+from conftest import TINY
+from exporter import load
+from exporter.content import PLAIN_TEXT, Content, _markdown
 
 WORDS = st.text(st.sampled_from("ab é日1 ,.;:?-'\"*_()<>&[]\\!`~#|+=\n"), min_size=1, max_size=30)
 
@@ -24,3 +26,10 @@ def test_the_shortcut_is_taken_for_ordinary_answers():
         assert PLAIN_TEXT.fullmatch(text), text
     for text in ("*Foxbat*", "It's", "a -- b", "(c)", "x...", "a  \nb"):
         assert not PLAIN_TEXT.fullmatch(text), text
+
+
+def test_a_dollar_and_brace_can_be_shown_as_text():
+    # What the error for an unclosed '${' tells the author to write.
+    content = Content(load.load(TINY).document)
+    assert content.inline(r"It cost $\{5} and ${airport}") == "It cost ${5} and Hakodate Airport"
+    assert content.block("Written $\\{name}.") == "<p>Written ${name}.</p>\n"

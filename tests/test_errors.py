@@ -174,6 +174,12 @@ CASES = [
         "{path}:18:23: error: chapters[0].text: unknown fact '${airport}' (the file has no facts)",
         "{path}:22:17: error: chapters[0].cards[0].answer: unknown fact '${airport}' (the file has no facts)",
     ]),
+    ("unclosed-fact.yaml", 1, [
+        "{path}:20:23: error: chapters[0].text: fact reference '${airport on a quiet mo…' is never closed; "
+        "end the name with '}' (to show '${' as text, write '$\\{')",
+        "{path}:24:18: error: chapters[0].cards[0].answer: fact reference '${airport' is never closed; "
+        "end the name with '}' (to show '${' as text, write '$\\{')",
+    ]),
     ("fact-uses-fact.yaml", 1, [
         "{path}:16:27: error: facts.airport: a fact's value cannot use another fact; write the value out",
     ]),
