@@ -45,7 +45,8 @@ def lint(source: Source) -> list[Problem]:
         if not chapter.cards:
             warn(("chapters", i), f"chapter '{chapter.id}' has no cards; add some under 'cards:'")
 
-    # 3. Every answer is supported by the text it is studied from; 4. no question twice.
+    # 3. Every answer is supported by the text it is studied from; 4. no question twice;
+    # 5. no cloze deletion in a question card, where it would show as typed.
     asked: dict[str, str] = {}
     for section, base in zip(book.sections, _section_keys(doc)):
         passage = key_words(content.plain(section.html + " ".join(" ".join(e.values()) for e in section.entries)))
@@ -55,6 +56,11 @@ def lint(source: Source) -> list[Problem]:
                 answers, question = content.cloze_answers(card.front), content.cloze_blank(card.front)
             else:
                 answers, question = [card.back], card.front
+                deletion = content.CLOZE.search(card.front + " " + card.back)
+                if deletion:
+                    warn(key, f"card '{card.id}' is a question card, so '{deletion.group()}' shows as typed; "
+                         "to hide the text, write the sentence under 'cloze:' instead of 'question:' and 'answer:'")
+                    answers = []  # one warning for one mistake: 'c1' is not a word to look for
             for answer in answers:
                 missing = key_words(content.plain(answer)) - passage
                 if missing:

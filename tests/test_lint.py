@@ -42,6 +42,17 @@ def test_a_link_address_is_not_supporting_text(runner, tiny):
     assert check(runner, tiny, "--strict").exit_code == 0  # the link's own words still count
 
 
+def test_a_cloze_deletion_in_a_question_card(runner, tiny):
+    edit(tiny, "answer: In crates", "answer: In {{c1::crates}}")
+    result = check(runner, tiny)
+    assert result.exit_code == 0  # it builds, showing the braces as typed
+    assert result.stderr == (
+        f"{tiny}:39:9: warning: chapters[1].cards[0]: card 'afterwards-crates' is a question card, so "
+        "'{{c1::crates}}' shows as typed; to hide the text, write the sentence under 'cloze:' instead of "
+        "'question:' and 'answer:'\n"
+    )
+
+
 def test_cloze_deletion_must_be_supported(runner, tiny):
     edit(tiny, "cloze: \"The jet landed on {{c1::${landing-date}}}.\"", "cloze: \"The jet landed in {{c1::Tokyo}}.\"")
     result = check(runner, tiny)
