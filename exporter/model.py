@@ -26,7 +26,10 @@ def _calendar_date(value: str) -> str:
 
 
 Language = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")]
+# Said of both kinds of card.
 CARD_ID = "Stable id of the card (lowercase slug). Never change it: Anki uses it to update the card in place."
+CARD_EXTRA = "Optional context shown on the back of the card and after the answer in the book."
+CARD_TAGS = "Optional Anki tags (lowercase slugs; use '::' for a hierarchy)."
 IsoDate = Annotated[
     str, StringConstraints(strict=True, pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_calendar_date)
 ]
@@ -41,15 +44,11 @@ class QuestionCard(Node):
 
     id: Slug = Field(description=CARD_ID)
     question: Text = Field(
-        description='The question, in Markdown. It must make sense on its own, out of context.'
+        description="The question, in Markdown. It must make sense on its own, out of context."
     )
-    answer: Text = Field(description='The answer: one fact, as short as possible.')
-    extra: str = Field(
-        "", description='Optional context shown on the back of the card and after the answer in the book.'
-    )
-    tags: tuple[Tag, ...] = Field(
-        (), description="Optional Anki tags (lowercase slugs; use '::' for a hierarchy)."
-    )
+    answer: Text = Field(description="The answer: one fact, as short as possible.")
+    extra: str = Field("", description=CARD_EXTRA)
+    tags: tuple[Tag, ...] = Field((), description=CARD_TAGS)
 
 
 class ClozeCard(Node):
@@ -57,14 +56,10 @@ class ClozeCard(Node):
 
     id: Slug = Field(description=CARD_ID)
     cloze: Text = Field(
-        description='A sentence with deletions {{c1::...}}, {{c2::...}}, numbered from c1 without gaps.'
+        description="A sentence with deletions {{c1::...}}, {{c2::...}}, numbered from c1 without gaps."
     )
-    extra: str = Field(
-        "", description='Optional context shown on the back of the card and after the answer in the book.'
-    )
-    tags: tuple[Tag, ...] = Field(
-        (), description="Optional Anki tags (lowercase slugs; use '::' for a hierarchy)."
-    )
+    extra: str = Field("", description=CARD_EXTRA)
+    tags: tuple[Tag, ...] = Field((), description=CARD_TAGS)
 
 
 def card_class(data: object) -> type[QuestionCard] | type[ClozeCard]:
@@ -86,26 +81,24 @@ Card = Annotated[
 
 class Source(Node):
     id: Slug
-    text: Text = Field(description='The bibliographic entry, in Markdown.')
+    text: Text = Field(description="The bibliographic entry, in Markdown.")
 
 
 class Book(Node):
     id: Slug = Field(
-        description='Stable id of the book. Every id in the deck and the book is derived from it: never change it.'
+        description="Stable id of the book. Every id in the deck and the book is derived from it: never change it."
     )
     tag: Slug = Field(
         description="Root of the Anki tags, e.g. 'belenko' gives 'belenko::chapter::the-flight'."
     )
     title: Text
     subtitle: str = ""
-    language: Language = Field(
-        description="BCP 47 language tag, e.g. 'en' or 'en-GB'."
-    )
-    author: Text = Field(description='Author or compiler, as it should appear on the cover.')
+    language: Language = Field(description="BCP 47 language tag, e.g. 'en' or 'en-GB'.")
+    author: Text = Field(description="Author or compiler, as it should appear on the cover.")
     description: Text
-    rights: Text = Field(description='Copyright and licence statement.')
-    edition: IsoDate = Field(description='Edition date, YYYY-MM-DD.')
-    sources: tuple[Source, ...] = Field(min_length=1, description='The bibliography.')
+    rights: Text = Field(description="Copyright and licence statement.")
+    edition: IsoDate = Field(description="Edition date, YYYY-MM-DD.")
+    sources: tuple[Source, ...] = Field(min_length=1, description="The bibliography.")
 
 
 class Chapter(Node):
@@ -128,20 +121,20 @@ class Term(Node):
 
     id: Slug
     term: Text
-    definition: Text = Field(description='A short definition, one or two sentences.')
+    definition: Text = Field(description="A short definition, one or two sentences.")
 
 
 class Person(Node):
     id: Slug
     name: Text
-    role: Text = Field(description='One line: who the person is in this story.')
-    text: str = Field("", description='Optional longer description, in Markdown.')
+    role: Text = Field(description="One line: who the person is in this story.")
+    text: str = Field("", description="Optional longer description, in Markdown.")
 
 
 class Question(Node):
     id: Slug
     question: Text
-    answer: Text = Field(description='The answer, in Markdown.')
+    answer: Text = Field(description="The answer, in Markdown.")
 
 
 class Factor(Node):
@@ -155,8 +148,8 @@ class Part(Node):
     """Common shape of the back-matter parts."""
 
     title: Text
-    text: str = Field("", description='Optional introduction, in Markdown.')
-    cards: tuple[Card, ...] = Field((), description='Cards about this part.')
+    text: str = Field("", description="Optional introduction, in Markdown.")
+    cards: tuple[Card, ...] = Field((), description="Cards about this part.")
 
 
 class Timeline(Part):
@@ -183,7 +176,7 @@ class Document(Node):
     """A study source: one book, its facts, chapters and back matter."""
 
     book: Book
-    facts: dict[Slug, Text] = Field({}, description='Named values written once and used anywhere as ${name}.')
+    facts: dict[Slug, Text] = Field({}, description="Named values written once and used anywhere as ${name}.")
     chapters: tuple[Chapter, ...] = Field(min_length=1)
     timeline: Timeline | None = None
     people: People | None = None
