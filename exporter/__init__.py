@@ -1,3 +1,3 @@
 """Compile one study source into an Anki deck and an EPUB book that agree."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

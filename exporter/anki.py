@@ -12,6 +12,7 @@ import hashlib
 import html
 import itertools
 import json
+import re
 import sqlite3
 import tempfile
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from pathlib import Path
 import genanki
 
 from exporter import content
-from exporter.load import CLOZE
+from exporter.syntax import Deletion
 from exporter.write import zip_bytes_to
 
 NOTETYPE_PREFIX = "notetype:"
@@ -132,7 +133,7 @@ def deck_notes(book: content.Book) -> list[_Note]:
     for card in book.cards:
         source, extra = _literal(html.escape(card.label)), _literal(card.extra)
         if card.kind == "cloze":
-            fields = (_cloze_literal(card.front), extra, source, card.id)
+            fields = (cloze_field(card), extra, source, card.id)
         else:
             fields = (_literal(card.front), _literal(card.back), extra, source, card.id)
         notes.append(_Note(card, fields, genanki.guid_for(book_id, card.id)))
@@ -183,20 +184,23 @@ def _hash(value: object) -> str:
 
 # --- escaping ---------------------------------------------------------------------------------
 
-# The content step escapes HTML; this keeps '{{' from ever meeting Anki's template or cloze
-# syntax. '&#123;' renders as '{' but is not a brace to the template engine.
+# The content step escapes HTML; this keeps the text of a field from ever meeting Anki's own
+# syntax: template and cloze braces, [sound:…], [anki:tts], [latex] and [$] (read in the field's
+# HTML, so a character reference defeats them) and MathJax's \( \) \[ \] (read in the text a
+# browser shows, so the backslash gets an empty element after it: MathJax never finds a
+# delimiter that an HTML tag splits). All of it still shows exactly as typed.
+ANKI_SYNTAX = re.compile(r"[{}]|\[(?=sound:|anki:|/anki:|/?latex\]|/?\$\$?\])|\\(?=[()[\]])")
 
 
 def _literal(text: str) -> str:
-    return text.replace("{", "&#123;")
+    return ANKI_SYNTAX.sub(lambda m: "\\<span></span>" if m.group() == "\\" else f"&#{ord(m.group())};", text)
 
 
-def _cloze_literal(text: str) -> str:
-    """Every brace literal except the delimiters of the real deletions {{cN::…}}."""
-    out, last = [], 0
-    for m in CLOZE.finditer(text):
-        out.append(_literal(text[last:m.start()]))
-        out.append(f"{{{{c{m.group(1)}::{_literal(m.group(2))}}}}}")
-        last = m.end()
-    out.append(_literal(text[last:]))
-    return "".join(out)
+def cloze_field(card: content.StudyCard) -> str:
+    """The cloze sentence in Anki's syntax: all of it literal but the real deletions' delimiters."""
+    return "".join(
+        f"{{{{c{p.number}::{_literal(p.answer).replace('::', ':&#58;')}"
+        f"{'::' + _literal(p.hint) if p.hint else ''}}}}}"
+        if isinstance(p, Deletion) else _literal(p)
+        for p in card.cloze
+    )

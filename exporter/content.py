@@ -10,16 +10,16 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
+from typing import Literal
 
 from exporter import model
-from exporter.load import CLOZE, substitute
+from exporter.syntax import Deletion, Piece, cloze_pieces, substitute
 
-PART_KINDS = ("timeline", "people", "glossary", "faq", "factors")
-# Entries of each back-matter part, and which of their fields are block Markdown.
-PART_ENTRIES = {"timeline": "events", "people": "people", "glossary": "terms", "faq": "questions", "factors": "factors"}
-BLOCK_FIELDS = {"text", "answer"}
+PartKind = Literal["timeline", "people", "glossary", "faq", "factors"]
+PART_KINDS: tuple[PartKind, ...] = ("timeline", "people", "glossary", "faq", "factors")
+CardKind = Literal["question", "cloze", "term"]
 SAFE_LINK = re.compile(r"^(https?:|mailto:)", re.I)
 # A link's address in Markdown, "](address)" or "<scheme:address>": never shown as words.
 LINK_ADDRESS = re.compile(r"\]\([^)]*\)|<[a-z][a-z0-9+.-]*:[^<>\s]*>", re.I)
@@ -30,13 +30,66 @@ class StudyCard:
     """One note: a card as both outputs show it. HTML fields are escaped and final."""
 
     id: str
-    kind: str  # "question", "cloze" or "term"
-    front: str  # question, cloze text with {{cN::...}} deletions, or glossary term
-    back: str  # answer or definition; empty for cloze
+    kind: CardKind
+    front: str  # HTML: the question or the glossary term; empty for cloze
+    back: str  # HTML: the answer or the definition; empty for cloze
+    cloze: tuple[Piece, ...]  # cloze only: HTML text and deletions (answer and hint as HTML)
     extra: str
     tags: tuple[str, ...]
     section_id: str
-    label: str  # where the card comes from in the book, e.g. "Chapter 4 – The Landing"
+    label: str  # plain text: where the card comes from in the book, e.g. "Chapter 4 – The Landing"
+
+
+# Back-matter entries: every text field is final HTML (inline, or block where noted).
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+
+    def html_fields(self) -> tuple[str, ...]:
+        """Every field a reader sees, as HTML."""
+        return tuple(getattr(self, f.name) for f in fields(self) if f.name != "id")
+
+
+@dataclass(frozen=True)
+class Event(Entry):
+    date: str
+    event: str
+
+
+@dataclass(frozen=True)
+class Person(Entry):
+    name: str
+    role: str
+    text: str  # block
+
+
+@dataclass(frozen=True)
+class Term(Entry):
+    term: str
+    definition: str
+
+
+@dataclass(frozen=True)
+class Answered(Entry):
+    question: str
+    answer: str  # block
+
+
+@dataclass(frozen=True)
+class Factor(Entry):
+    factor: str
+    description: str
+    impact: str
+
+
+# Each part's entries in the source, and the entry type they become.
+PART_ENTRIES: dict[PartKind, tuple[str, type[Entry]]] = {
+    "timeline": ("events", Event), "people": ("people", Person), "glossary": ("terms", Term),
+    "faq": ("questions", Answered), "factors": ("factors", Factor),
+}
+BLOCK_FIELDS = {"text", "answer"}
 
 
 @dataclass(frozen=True)
@@ -44,23 +97,45 @@ class Section:
     """A chapter or a back-matter part, in book order."""
 
     id: str  # chapter id, or the part's kind ("glossary")
-    kind: str  # "chapter" or one of PART_KINDS
+    kind: Literal["chapter"] | PartKind
     number: int | None  # chapters only
     title: str  # plain text
     label: str  # plain text: "Chapter 4 – The Landing", or the part's title
     html: str  # the prose (chapters) or introduction (parts)
-    entries: tuple[dict[str, str], ...]  # parts only: each entry's fields as HTML, plus "id"
+    entries: tuple[Entry, ...]  # parts only
     cards: tuple[StudyCard, ...]
 
 
 @dataclass(frozen=True)
-class Book:
-    meta: model.Book  # plain-text metadata: renderers escape it
-    title: str  # after typography, plain text
+class Meta:
+    """The book's metadata. Ids, language and edition as validated; the rest plain text,
+    facts filled in and typography applied: writers escape it for their own format."""
+
+    id: str
+    tag: str
+    language: str
+    edition: str  # YYYY-MM-DD
+    title: str
     subtitle: str
+    author: str
+    description: str
+    rights: str
+
+
+@dataclass(frozen=True)
+class Book:
+    meta: Meta
     facts: dict[str, str]  # name → HTML of the value
     sources: tuple[tuple[str, str], ...]  # (id, HTML)
     sections: tuple[Section, ...]
+
+    @property
+    def title(self) -> str:
+        return self.meta.title
+
+    @property
+    def subtitle(self) -> str:
+        return self.meta.subtitle
 
     @property
     def cards(self) -> tuple[StudyCard, ...]:
@@ -120,17 +195,14 @@ class Content:
     def inline(self, text: str) -> str:
         return self._inline(self._facts(text))
 
-    def cloze(self, text: str) -> str:
-        """Cloze text: the parts around and inside each deletion are rendered apart, so
-        markup can never open on one side of a deletion and close on the other."""
-        out, last = [], 0
-        filled = self._facts(text)
-        for m in CLOZE.finditer(filled):
-            hidden, sep, hint = m.group(2).partition("::")
-            inner = self._inline(hidden) + (sep + self._inline(hint) if sep else "")
-            out += [self._inline(filled[last:m.start()]), f"{{{{c{m.group(1)}::{inner}}}}}"]
-            last = m.end()
-        return "".join(out + [self._inline(filled[last:])])
+    def cloze(self, text: str) -> tuple[Piece, ...]:
+        """Cloze text as pieces: the text around and inside each deletion is rendered apart,
+        so markup can never open on one side of a deletion and close on the other."""
+        return tuple(
+            Deletion(p.number, self._inline(p.answer), self._inline(p.hint)) if isinstance(p, Deletion)
+            else self._inline(p)
+            for p in cloze_pieces(self._facts(text))
+        )
 
     def _inline(self, filled: str) -> str:
         if not filled:
@@ -149,7 +221,11 @@ class WordsOnly(Content):
     def block(self, text: str) -> str:
         return LINK_ADDRESS.sub(lambda m: "]" if m.group().startswith("]") else "", self._fill(text))
 
-    inline = cloze = block
+    inline = block
+
+    def cloze(self, text: str) -> tuple[Piece, ...]:
+        return tuple(Deletion(p.number, self.block(p.answer), self.block(p.hint)) if isinstance(p, Deletion)
+                     else self.block(p) for p in cloze_pieces(self._facts(text)))
 
 
 def build(document: model.Document, renderer: type[Content] = Content) -> Book:
@@ -168,19 +244,22 @@ def build(document: model.Document, renderer: type[Content] = Content) -> Book:
             continue
         title = c.plain_inline(part.title)
         tags = (f"{root}::{kind}",)
-        entries = tuple(_entry(c, entry) for entry in getattr(part, PART_ENTRIES[kind]))
+        key, entry_type = PART_ENTRIES[kind]
+        entries = tuple(_entry(c, entry, entry_type) for entry in getattr(part, key))
         cards = tuple(_card(c, card, kind, title, tags) for card in part.cards)
         if kind == "glossary":
             cards = tuple(
-                StudyCard(t.id, "term", c.inline(t.term), c.inline(t.definition), "", tags, kind, title)
+                StudyCard(t.id, "term", c.inline(t.term), c.inline(t.definition), (), "", tags, kind, title)
                 for t in part.terms
             ) + cards
         sections.append(Section(kind, kind, None, title, title, c.block(part.text), entries, cards))
     meta = document.book
     return Book(
-        meta=meta,
-        title=c.plain_inline(meta.title),
-        subtitle=c.plain_inline(meta.subtitle),
+        meta=Meta(
+            id=meta.id, tag=meta.tag, language=meta.language, edition=meta.edition,
+            **{name: c.plain_inline(getattr(meta, name))
+               for name in ("title", "subtitle", "author", "description", "rights")},
+        ),
         facts={name: c.inline(value) for name, value in document.facts.items()},
         sources=tuple((s.id, c.inline(s.text)) for s in meta.sources),
         sections=tuple(sections),
@@ -191,34 +270,38 @@ def _card(c: Content, card: model.QuestionCard | model.ClozeCard, section_id: st
     extra = c.inline(card.extra)
     all_tags = tuple(tags) + tuple(t for t in card.tags if t not in tags)
     if isinstance(card, model.ClozeCard):
-        return StudyCard(card.id, "cloze", c.cloze(card.cloze), "", extra, all_tags, section_id, label)
-    return StudyCard(card.id, "question", c.inline(card.question), c.inline(card.answer), extra, all_tags, section_id, label)
+        return StudyCard(card.id, "cloze", "", "", c.cloze(card.cloze), extra, all_tags, section_id, label)
+    return StudyCard(card.id, "question", c.inline(card.question), c.inline(card.answer), (), extra, all_tags,
+                     section_id, label)
 
 
-def _entry(c: Content, entry: model.Node) -> dict[str, str]:
-    fields = {"id": entry.id}
-    for name, value in entry:
-        if name != "id":
-            fields[name] = c.block(value) if name in BLOCK_FIELDS else c.inline(value)
-    return fields
+def _entry(c: Content, entry: model.Node, entry_type: type[Entry]) -> Entry:
+    values = {name: (c.block(value) if name in BLOCK_FIELDS else c.inline(value)) if name != "id" else value
+              for name, value in entry}
+    return entry_type(**values)
 
 
 # --- helpers both renderers and the tests use ----------------------------------------------
 
 
-def cloze_blank(front: str) -> str:
+def cloze_blank(pieces: tuple[Piece, ...]) -> str:
     """The cloze sentence with every deletion replaced by a blank (or its hint)."""
-    return CLOZE.sub(lambda m: f"[{m.group(2).split('::', 1)[1]}]" if "::" in m.group(2) else "[…]", front)
+    return "".join(p if isinstance(p, str) else f"[{p.hint or '…'}]" for p in pieces)
 
 
-def cloze_reveal(front: str, tag: str = "b") -> str:
+def cloze_reveal(pieces: tuple[Piece, ...], tag: str = "b") -> str:
     """The cloze sentence with every deletion shown, marked with `tag`."""
-    return CLOZE.sub(lambda m: f"<{tag}>{m.group(2).split('::', 1)[0]}</{tag}>", front)
+    return "".join(p if isinstance(p, str) else f"<{tag}>{p.answer}</{tag}>" for p in pieces)
 
 
-def cloze_answers(front: str) -> list[str]:
-    """The hidden parts of a cloze text, in order."""
-    return [m.group(2).split("::", 1)[0] for m in CLOZE.finditer(front)]
+def cloze_numbers(card: StudyCard) -> list[int]:
+    """The card numbers of a cloze note: one card per distinct deletion number."""
+    return sorted({p.number for p in card.cloze if isinstance(p, Deletion)})
+
+
+def cloze_answers(card: StudyCard) -> list[str]:
+    """The hidden parts of a cloze card, in order."""
+    return [p.answer for p in card.cloze if isinstance(p, Deletion)]
 
 
 TAG = re.compile(r"<[^>]+>")

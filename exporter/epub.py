@@ -201,19 +201,19 @@ def _entries(section: content.Section) -> str:
     kind = section.kind
     rows = []
     for e in section.entries:
-        anchor = f'id="{kind}-{e["id"]}"'
-        if kind == "timeline":
-            rows.append(f"<dt {anchor}>{e['date']}</dt>\n<dd>{e['event']}</dd>\n")
-        elif kind == "people":
-            rows.append(f"<dt {anchor}>{e['name']}</dt>\n<dd><p>{e['role']}</p>\n{e['text']}</dd>\n")
-        elif kind == "glossary":
-            rows.append(f"<dt {anchor}><dfn>{e['term']}</dfn></dt>\n<dd>{e['definition']}</dd>\n")
-        elif kind == "faq":
-            rows.append(f"<dt {anchor}>{e['question']}</dt>\n<dd>{e['answer']}</dd>\n")
-        else:  # factors: the one table, three columns so it reads on a 6-inch screen
+        anchor = f'id="{kind}-{e.id}"'
+        if isinstance(e, content.Event):
+            rows.append(f"<dt {anchor}>{e.date}</dt>\n<dd>{e.event}</dd>\n")
+        elif isinstance(e, content.Person):
+            rows.append(f"<dt {anchor}>{e.name}</dt>\n<dd><p>{e.role}</p>\n{e.text}</dd>\n")
+        elif isinstance(e, content.Term):
+            rows.append(f"<dt {anchor}><dfn>{e.term}</dfn></dt>\n<dd>{e.definition}</dd>\n")
+        elif isinstance(e, content.Answered):
+            rows.append(f"<dt {anchor}>{e.question}</dt>\n<dd>{e.answer}</dd>\n")
+        elif isinstance(e, content.Factor):  # the one table, three columns so it reads on a 6-inch screen
             rows.append(
-                f'<tr {anchor}><th scope="row">{e["factor"]}</th>'
-                f"<td>{e['description']}</td><td>{e['impact']}</td></tr>\n"
+                f'<tr {anchor}><th scope="row">{e.factor}</th>'
+                f"<td>{e.description}</td><td>{e.impact}</td></tr>\n"
             )
     if kind == "factors":
         head = '<tr><th scope="col">Factor</th><th scope="col">Description</th><th scope="col">Impact</th></tr>'
@@ -239,7 +239,7 @@ def _check(section: content.Section) -> str:
 
 def _question(card: content.StudyCard) -> str:
     if card.kind == "cloze":
-        return content.cloze_blank(card.front)
+        return content.cloze_blank(card.cloze)
     if card.kind == "term":
         return f"What is {card.front}?"
     return card.front
@@ -263,7 +263,7 @@ def _answers(book: content.Book) -> Page:
 
 
 def _answer(card: content.StudyCard, question_file: str) -> str:
-    answer = content.cloze_reveal(card.front) if card.kind == "cloze" else card.back
+    answer = content.cloze_reveal(card.cloze) if card.kind == "cloze" else card.back
     back = (
         f'<a class="backlink" epub:type="backlink" role="doc-backlink" '
         f'href="{question_file}#q-{card.id}">Back to question</a>'

@@ -6,7 +6,8 @@ import re
 
 from exporter import content
 from exporter.errors import Problem
-from exporter.load import FACT_REF, Source, format_key
+from exporter.locations import Source, format_key
+from exporter.syntax import FACT_REF, find_deletion
 
 WORD = re.compile(r"[^\W_]+(?:[.,][^\W_]+)*")
 # Words that carry no fact of their own; an answer made only of them needs no support.
@@ -49,16 +50,16 @@ def lint(source: Source) -> list[Problem]:
     # 5. no cloze deletion in a question card, where it would show as typed.
     asked: dict[str, str] = {}
     for section, base in zip(book.sections, _section_keys(doc)):
-        passage = key_words(content.plain(section.html + " ".join(" ".join(e.values()) for e in section.entries)))
+        passage = key_words(content.plain(section.html + " ".join(" ".join(e.html_fields()) for e in section.entries)))
         for j, card in enumerate(c for c in section.cards if c.kind != "term"):
             key = base + ("cards", j)
             if card.kind == "cloze":
-                answers, question = content.cloze_answers(card.front), content.cloze_blank(card.front)
+                answers, question = content.cloze_answers(card), content.cloze_blank(card.cloze)
             else:
                 answers, question = [card.back], card.front
-                deletion = content.CLOZE.search(card.front + " " + card.back)
+                deletion = find_deletion(card.front + " " + card.back)
                 if deletion:
-                    warn(key, f"card '{card.id}' is a question card, so '{deletion.group()}' shows as typed; "
+                    warn(key, f"card '{card.id}' is a question card, so '{deletion}' shows as typed; "
                          "to hide the text, write the sentence under 'cloze:' instead of 'question:' and 'answer:'")
                     answers = []  # one warning for one mistake: 'c1' is not a word to look for
             for answer in answers:

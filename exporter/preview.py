@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from exporter import anki, content
-from exporter.load import CLOZE
+from exporter.syntax import CLOZE
 
 SECTION = re.compile(r"\{\{#(\w+)\}\}(.*?)\{\{/\1\}\}", re.S)
 FIELD = re.compile(r"\{\{(?:(cloze):)?(\w+)\}\}")
@@ -50,7 +50,7 @@ def write(book: content.Book, path: Path) -> None:
         for note in section_notes:
             model = models[note.card.kind]
             fields = dict(zip(anki.FIELDS[note.card.kind], note.fields))
-            ordinals = sorted({int(n) for n, _ in CLOZE.findall(fields["Text"])}) if note.card.kind == "cloze" else [1]
+            ordinals = content.cloze_numbers(note.card) if note.card.kind == "cloze" else [1]
             for template in model.templates:
                 for ordinal in ordinals:
                     q = render(template["qfmt"], fields, ordinal)

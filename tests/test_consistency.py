@@ -19,6 +19,7 @@ from lxml import etree
 from conftest import REAL_SOURCE, ROOT
 from exporter.build import build
 from exporter.content import cloze_blank, cloze_reveal, plain
+from exporter.syntax import cloze_pieces
 from exporter.load import load
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -93,7 +94,7 @@ def expected_sides(fields: dict[str, str]) -> tuple[str, str]:
     """(question, answer) as the book must print them, from the deck's fields."""
     kind = fields["_type"]
     if kind == "Cloze":
-        return plain(cloze_blank(fields["Text"])), plain(cloze_reveal(fields["Text"]))
+        return plain(cloze_blank(cloze_pieces(fields["Text"]))), plain(cloze_reveal(cloze_pieces(fields["Text"])))
     if kind == "Term":
         return f"What is {plain(fields['Term'])}?", plain(fields["Definition"])
     return plain(fields["Question"]), plain(fields["Answer"])

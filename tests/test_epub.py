@@ -224,7 +224,7 @@ def test_questions_and_answers_show_what_the_cards_say(tiny_book):
     assert "6 September 1976" not in question("landing-date-cloze")
     _, revealed = read.find("a-landing-date-cloze")
     assert text(revealed.find(".//x:b", NS)) == "6 September 1976"
-    cloze = content.plain(content.cloze_reveal(by_id["landing-date-cloze"].front))
+    cloze = content.plain(content.cloze_reveal(by_id["landing-date-cloze"].cloze))
     assert answer("landing-date-cloze") == [f"{cloze} Back to question"]
     assert question("term-foxbat").startswith("What is Foxbat?")
     assert answer("term-foxbat") == ["NATO’s reporting name for the MiG-25. Back to question"]
@@ -486,7 +486,7 @@ PLAIN_TEXT = st.text(
 def test_any_plain_text_is_escaped(tmp_path, tiny_book, title, author):
     # Plain-text fields are the ones this renderer escapes itself; any text must come out as is.
     book = tiny_book.book
-    book = replace(book, title=title, meta=book.meta.model_copy(update={"author": author, "rights": title}))
+    book = replace(book, meta=replace(book.meta, title=title, author=author, rights=title))
     path = tmp_path / "book.epub"
     epub.write(book, path, modified=MODIFIED, source_sha256="0" * 64)
     read = Read(path)

@@ -32,7 +32,8 @@ from hypothesis import strategies as st
 from conftest import REAL_SOURCE, ROOT, TINY
 from exporter.build import build
 from exporter.cli import main
-from exporter.load import FORBIDDEN, load
+from exporter.load import load
+from exporter.yaml_tree import FORBIDDEN
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

@@ -19,12 +19,12 @@ def book() -> content.Book:
 @pytest.fixture(scope="module")
 def card_texts(book) -> dict[str, str]:
     """What a learner can read on each card, front and back, facts filled in."""
-    return {c.id: content.plain(" ".join((content.cloze_reveal(c.front), c.back, c.extra))) for c in book.cards}
+    return {c.id: content.plain(" ".join((c.front, content.cloze_reveal(c.cloze), c.back, c.extra))) for c in book.cards}
 
 
 @pytest.fixture(scope="module")
 def all_text(book) -> str:
-    parts = [s.html + " ".join(" ".join(e.values()) for e in s.entries) for s in book.sections]
+    parts = [s.html + " ".join(" ".join(e.html_fields()) for e in s.entries) for s in book.sections]
     return content.plain(" ".join(parts))
 
 

@@ -1,0 +1,112 @@
+"""Plain data → the pydantic model, with pydantic's complaints said the author's way and
+located in the file."""
+
+from __future__ import annotations
+
+import re
+import typing
+import unicodedata
+
+from pydantic import BaseModel, ValidationError
+
+from exporter import model
+from exporter.locations import Key, Problems, describe, did_you_mean
+
+
+def validate(data, problems: Problems) -> model.Document | None:
+    """The validated document, or None with every problem added to `problems`."""
+    try:
+        return model.Document.model_validate(data)
+    except ValidationError as e:
+        errors = e.errors(include_url=False)
+        unknown = [_data_key(error["loc"], data) for error in errors if error["type"] == "extra_forbidden"]
+        for error in errors:
+            _report(error, data, problems, unknown)
+        return None
+
+
+def _report(error, data, problems: Problems, unknown: list[Key]) -> None:
+    key = _data_key(error["loc"], data)
+    kind, field = error["type"], key[-1] if key else ""
+    if kind == "missing":
+        typos = [k[-1] for k in unknown if k[:-1] == key[:-1]]
+        if typos and f" (did you mean '{field}'?)" in {did_you_mean(t, _allowed_keys(key[:-1], data)) for t in typos}:
+            return  # reported once, as the unknown key that is this one misspelt
+        problems.add(key[:-1], f"missing required key '{field}'")
+    elif kind == "extra_forbidden":
+        hint = did_you_mean(field, _allowed_keys(key[:-1], data))
+        problems.add(key[:-1], f"unknown key '{field}'{hint}", problems.key_positions.get(key))
+    elif error["loc"] and error["loc"][-1] == "[key]":
+        problems.add(key, f"fact name '{field}' is not a lowercase slug (use a-z, 0-9 and single hyphens)",
+                     problems.key_positions.get(key))
+    elif kind == "string_too_short":
+        problems.add(key, "must not be empty")
+    elif kind == "too_short":
+        if not error["input"]:  # pydantic also says so of a list whose items failed
+            problems.add(key, "needs at least one entry")
+    elif kind == "string_pattern_mismatch" or kind == "value_error" and field == "edition":
+        problems.add(key, _pattern_message(field, error["input"]))
+    elif kind.endswith("_type"):
+        expected = {"string_type": "text", "dict_type": "a mapping (key: value lines)",
+                    "model_type": "a mapping (key: value lines)", "tuple_type": "a list ('- ' lines)"}
+        problems.add(key, f"expected {expected.get(kind, kind[:-5])}, found {describe(error['input'])}")
+    else:
+        problems.add(key, error["msg"])
+
+
+def _data_key(loc: tuple, data) -> Key:
+    """Pydantic's error location minus its own markers (union tags, '[key]')."""
+    key: list = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node or isinstance(node, tuple) and isinstance(part, int):
+            key.append(part)
+            node = node[part] if isinstance(node, dict) or part < len(node) else None
+        elif part == "[key]" or not isinstance(node, (dict, tuple)):
+            continue
+        elif isinstance(node, dict) and part not in model.CARD_KINDS.values():
+            key.append(part)  # a missing or unknown key
+            node = None
+    return tuple(key)
+
+
+def _allowed_keys(key: Key, data) -> list[str]:
+    cls: typing.Any = model.Document
+    node = data
+    for part in key:
+        node = node[part]
+        if isinstance(part, int):
+            if cls is model.Card:  # which kind of card this item is
+                cls = model.card_class(node)
+            continue
+        cls = _unwrap(cls.model_fields[part].annotation)
+    if isinstance(cls, type) and issubclass(cls, BaseModel):
+        return list(cls.model_fields)
+    return []
+
+
+def _unwrap(annotation):
+    """tuple[X, ...] → X, X | None → X."""
+    while annotation is not model.Card:
+        args = [a for a in typing.get_args(annotation) if a not in (type(None), Ellipsis)]
+        if len(args) != 1:
+            return annotation
+        annotation = args[0]
+    return annotation
+
+
+def _pattern_message(field, value) -> str:
+    if field == "language":
+        return f"'{value}' is not a language tag; use e.g. 'en' or 'en-GB'"
+    if field == "edition":
+        return f"'{value}' is not a date; write it as YYYY-MM-DD, e.g. '2026-11-25'"
+    if field == "tags" or isinstance(field, int):
+        return f"tag '{value}' must be a lowercase slug, optionally with '::' levels (e.g. 'radar' or 'people::pilots')"
+    return f"'{value}' is not a valid id: use lowercase letters, digits and single hyphens (e.g. '{_slugify(value)}')"
+
+
+def _slugify(value) -> str:
+    ascii_text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "my-id"
+
+
