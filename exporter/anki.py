@@ -15,6 +15,7 @@ import json
 import re
 import sqlite3
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.resources import files
@@ -24,9 +25,8 @@ import genanki
 
 from exporter import content
 from exporter.syntax import Deletion
-from exporter.write import zip_bytes_to
+from exporter.zips import zip_bytes_to
 
-NOTETYPE_PREFIX = "notetype:"
 ASSETS = files("exporter") / "assets"
 
 # Fields are fixed forever: adding, renaming or reordering one forks the note type in every
@@ -65,40 +65,71 @@ class Deck:
         return cls(book, note_types(book), deck_notes(book))
 
 
-def fingerprints(deck: Deck) -> dict[str, str]:
-    """Content hash per note (key = card id) and per note type (key = NOTETYPE_PREFIX + note
-    type name, hashing its fields, templates and CSS). A note's hash covers everything written
-    into the note: fields, tags, deck, note type."""
+def fingerprints(deck: Deck) -> tuple[dict[str, str], dict[str, str]]:
+    """Content hash per note (by card id) and per note type (by name: its fields, templates
+    and CSS). A note's hash covers everything written into the note: fields, tags, deck, note type."""
     book, models = deck.book, deck.models
     deck_id = _stable_id(book, "deck")
     # A note type as written, with time 0: its mod is the one value in it that is not content.
-    result = {NOTETYPE_PREFIX + model.name: _hash(model.to_json(0, deck_id)) for model in models.values()}
+    types = {model.name: _hash(model.to_json(0, deck_id)) for model in models.values()}
+    notes = {}
     for note in deck.notes:
         model = models[note.card.kind]
-        result[note.card.id] = _hash(
+        notes[note.card.id] = _hash(
             [note.fields, note.card.tags, _deck_name(book), deck_id, note.guid, model.model_id, model.name]
         )
-    return result
+    return notes, types
 
 
-def write(deck: Deck, path: Path, mods: dict[str, int]) -> None:
-    """Write the .apkg to `path` (a temp file the caller moves into place); mods gives each key
-    of fingerprints() its modification time (seconds)."""
-    book, models, notes = deck.book, deck.models, deck.notes
-    deck = genanki.Deck(_stable_id(book, "deck"), _deck_name(book), html.escape(book.meta.description))
+def write(deck: Deck, path: Path, notes: dict, note_types: dict) -> None:
+    """Write the .apkg to `path` (a temp file the caller moves into place). `notes` and
+    `note_types` give each card id and note type name a stamp whose `mod` it is written with."""
+    book, models = deck.book, deck.models
+    package_deck = genanki.Deck(_stable_id(book, "deck"), _deck_name(book), html.escape(book.meta.description))
     # New cards are studied in `due` order. Numbering each section apart (section × 1000 +
     # place in it) lets a card added later land in its chapter, not after the whole book.
     due = {card.id: number * 1000 + place for number, section in enumerate(book.sections)
            for place, card in enumerate(section.cards)}
-    for note in notes:
-        deck.add_note(genanki.Note(models[note.card.kind], list(note.fields), tags=list(note.card.tags),
-                                   guid=note.guid, due=due[note.card.id]))
+    for note in deck.notes:
+        package_deck.add_note(genanki.Note(models[note.card.kind], list(note.fields), tags=list(note.card.tags),
+                                           guid=note.guid, due=due[note.card.id]))
     edition = datetime.fromisoformat(book.meta.edition).replace(tzinfo=timezone.utc)
-    data = _collection(genanki.Package(deck), int(edition.timestamp()), notes, mods)
+    data = _collection(genanki.Package(package_deck), int(edition.timestamp()), deck.notes, notes, note_types)
     zip_bytes_to(path, [("collection.anki2", data, True), ("media", b"{}", True)])
 
 
-def _collection(package: genanki.Package, created: int, notes: list[_Note], mods: dict[str, int]) -> bytes:
+def newest_mod(path: Path) -> int:
+    """The newest modification time in a deck this tool wrote earlier, or 0 if there is none to
+    read: what Anki may hold, when the manifest cannot say."""
+    try:
+        with zipfile.ZipFile(path) as z, tempfile.TemporaryDirectory(prefix="exporter-anki-") as tmp:
+            db_path = Path(tmp) / "collection.anki2"
+            db_path.write_bytes(z.read("collection.anki2"))
+            db = sqlite3.connect(db_path)
+            try:
+                (notes,) = db.execute("SELECT max(mod) FROM notes").fetchone()
+                (models,) = db.execute("SELECT models FROM col").fetchone()
+            finally:
+                db.close()
+        return max([notes or 0, *(m.get("mod", 0) for m in json.loads(models).values())])
+    except (OSError, KeyError, ValueError, TypeError, AttributeError, zipfile.BadZipFile, sqlite3.Error):
+        return 0
+
+
+def search_for(book: content.Book, card_ids: list[str]) -> str:
+    """An Anki search that finds exactly these cards' notes of this book, never another book's."""
+    if not card_ids:
+        return ""
+    ids = " OR ".join(f"Id:{card_id}" for card_id in card_ids)
+    return f'"note:{_search_escape(book.title)} · *" ({ids})'
+
+
+def _search_escape(text: str) -> str:
+    # Inside a quoted Anki search term, these four are special; a backslash makes each literal.
+    return "".join("\\" + c if c in '\\"*_' else c for c in text)
+
+
+def _collection(package: genanki.Package, created: int, notes: list[_Note], stamps: dict, type_stamps: dict) -> bytes:
     """The package's SQLite collection. genanki stamps one time on everything and numbers note
     and card ids from it: number them from `created` (the edition date, so an edit moves no
     id), then give each note and note type its own mod."""
@@ -111,12 +142,12 @@ def _collection(package: genanki.Package, created: int, notes: list[_Note], mods
             db.execute("PRAGMA synchronous = OFF")
             package.write_to_db(db.cursor(), created, itertools.count(created * 1000))
             ids = dict(db.execute("SELECT guid, id FROM notes"))  # guid has no index: look up once
-            db.executemany("UPDATE notes SET mod = ? WHERE id = ?", [(mods[n.card.id], ids[n.guid]) for n in notes])
+            db.executemany("UPDATE notes SET mod = ? WHERE id = ?", [(stamps[n.card.id].mod, ids[n.guid]) for n in notes])
             db.execute("UPDATE cards SET mod = (SELECT mod FROM notes WHERE notes.id = cards.nid)")
             (models_json,) = db.execute("SELECT models FROM col").fetchone()
             models = json.loads(models_json)
             for model in models.values():
-                model["mod"] = mods[NOTETYPE_PREFIX + model["name"]]
+                model["mod"] = type_stamps[model["name"]].mod
             db.execute("UPDATE col SET models = ?", (json.dumps(models),))
             db.commit()
         finally:

@@ -1,26 +1,24 @@
-"""Source → deck + book + manifest, all or nothing.
+"""The pipelines: source → deck + book + manifest (all or nothing), source → warnings, source →
+preview page. Each step lives in its own module; this one only orders them.
 
-The manifest next to the outputs remembers, per note and note type, a content hash and the
-modification time it was given. A note's time moves only when its hash does, which is what
-makes Anki update exactly the edited notes on re-import while an unchanged source rebuilds
-to identical bytes.
+Data flows one way: read → load → content → anki and epub → staging. The modification time
+each note gets comes from `manifest`, which remembers what earlier builds issued.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from exporter import __version__
+from exporter import __version__, manifest
 from exporter.errors import UsageError, WriteError
 from exporter.read import read_source
 
-MANIFEST_SUFFIX = ".manifest.json"
+LOCK_WAIT = 120  # seconds to wait for another build of the same book to finish
 
 
 @dataclass
@@ -36,37 +34,53 @@ class Report:
     styling_changed: list[str] = field(default_factory=list)
     first_build: bool = False
     deck_name: str = ""
+    removed_search: str = ""  # an Anki search that finds exactly the removed notes
+    warnings: list[str] = field(default_factory=list)
 
 
-def check_output_dir(out_dir: Path) -> None:
-    if any(parent.is_file() for parent in out_dir.parents):
-        raise UsageError(str(out_dir), "is inside a file, not a directory; choose an output directory with -o")
-    if not out_dir.exists():
-        raise UsageError(str(out_dir), f"output directory does not exist; create it (mkdir -p {out_dir}) or choose another with -o")
-    if not out_dir.is_dir():
-        raise UsageError(str(out_dir), "is a file, not a directory; choose an output directory with -o")
+def prepare_output_dir(out_dir: Path) -> None:
+    """Make the output folder if it is missing, as build tools do; refuse one that cannot be."""
+    for parent in [out_dir, *out_dir.parents]:
+        if parent.is_file():
+            raise UsageError(str(out_dir), "is a file, not a directory" if parent == out_dir
+                             else "is inside a file, not a directory", "output")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(str(out_dir), f"cannot create the output directory ({e.strerror})", "output") from None
     if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise UsageError(str(out_dir), "output directory is not writable; fix its permissions or choose another with -o")
+        raise UsageError(str(out_dir), "output directory is not writable (fix its permissions)", "output")
 
 
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def output_paths(out_dir: Path, book_id: str) -> tuple[Path, Path, Path]:
+    """The deck, the book and the manifest."""
+    return out_dir / f"{book_id}.apkg", out_dir / f"{book_id}.epub", out_dir / f"{book_id}{manifest.SUFFIX}"
+
+
 def up_to_date(raw: bytes, out_dir: Path) -> list[Path] | None:
-    """The outputs, if a manifest in out_dir says they were built from exactly these bytes
-    by this version and they are still in place unchanged. Cheap: parses nothing."""
+    """The outputs, if a manifest in out_dir says they were built from exactly these bytes by this
+    version, they are in place unchanged, and this machine has issued nothing newer for them.
+    Cheap: parses nothing."""
     source_sha = hashlib.sha256(raw).hexdigest()
-    for manifest_path in sorted(out_dir.glob("*" + MANIFEST_SUFFIX)):
+    for manifest_path in sorted(out_dir.glob("*" + manifest.SUFFIX)):
+        book_id = manifest_path.name[: -len(manifest.SUFFIX)]
         try:
-            manifest = json.loads(manifest_path.read_text("utf-8"))
-            if manifest.get("source_sha256") != source_sha or manifest.get("tool") != __version__:
+            previous = manifest.load(manifest_path)
+            if previous is None or previous.source_sha256 != source_sha or previous.tool != __version__:
                 continue
-            outputs = [out_dir / name for name in manifest["outputs"]]
-            if all(p.is_file() and sha256_file(p) == manifest["outputs"][p.name] for p in outputs):
-                return outputs
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            outputs = list(output_paths(out_dir, book_id)[:2])
+            if previous.outputs != {p.name: sha256_file(p) for p in outputs if p.is_file()}:
+                continue
+            record = manifest.load_record(book_id)
+        except (OSError, manifest.Damaged):
             continue
+        if record is None or (all(record.notes.get(k) == s for k, s in previous.notes.items())
+                              and all(record.note_types.get(k) == s for k, s in previous.note_types.items())):
+            return outputs
     return None
 
 
@@ -74,7 +88,7 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
     """Build the deck and the book from a source file into out_dir."""
     out_dir = Path(out_dir)
     raw = read_source(source_path)
-    check_output_dir(out_dir)
+    prepare_output_dir(out_dir)
     if not force:
         outputs = up_to_date(raw, out_dir)
         if outputs is not None:
@@ -86,77 +100,188 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
     from exporter import anki, content  # only now: a broken source never pays for them
 
     book = content.build(source.document)
-    book_id = source.document.book.id
-    manifest_path = out_dir / f"{book_id}{MANIFEST_SUFFIX}"
-    previous = _read_manifest(manifest_path)
-    old_notes: dict = previous.get("notes", {})
-
+    paths = output_paths(out_dir, book.meta.id)
+    _refuse_overwriting(Path(source_path), paths)
     deck = anki.Deck.of(book)
-    fingerprints = anki.fingerprints(deck)
-    changed_keys = [k for k, h in fingerprints.items() if old_notes.get(k, {}).get("hash") != h]
-    content_changed = bool(changed_keys) or previous.get("source_sha256") != source.sha256
-    latest = max([previous.get("modified", 0)] + [n.get("mod", 0) for n in old_notes.values()])
-    stamp = max(_now(), latest + 1) if content_changed else latest
-    changed = set(changed_keys)
-    mods = {k: stamp if k in changed else old_notes[k]["mod"] for k in fingerprints}
-    modified = stamp if content_changed else previous["modified"]
+    note_hashes, type_hashes = anki.fingerprints(deck)
+    with _issuing(book.meta.id) as report:
+        from exporter.staging import remove_leftovers
 
-    apkg_path, epub_path = out_dir / f"{book_id}.apkg", out_dir / f"{book_id}.epub"
-    try:
-        _write_all(deck, source, (apkg_path, epub_path, manifest_path), mods, modified, fingerprints)
-    except OSError as e:  # a full disk, a permission changed under us: name the folder, not a temp file
-        raise WriteError(str(out_dir), e.strerror or str(e)) from None
+        remove_leftovers(list(paths))  # ours, from a killed build: no other build is running
+        previous, trusted = _previous(paths, report)
+        record = _record(book.meta.id, report)
+        issued_notes = {**(previous.notes if trusted and previous else {}), **(record.notes if record else {})}
+        issued_types = {**(previous.note_types if trusted and previous else {}), **(record.note_types if record else {})}
+        latest = max(m.latest() for m in (previous, record, manifest.Manifest()) if m is not None)
+        if not trusted:
+            latest = max(latest, anki.newest_mod(paths[0]))
+        new = max(_now(), latest + 1)
+        note_mods, changed = manifest.stamp_all(note_hashes, issued_notes, new)
+        type_mods, styled = manifest.stamp_all(type_hashes, issued_types, new)
+        same = previous is not None and previous.source_sha256 == source.sha256 and not changed and not styled
+        modified = previous.modified if same and previous else new  # the book's date moves with its content
 
-    card_ids = {card.id for card in book.cards}
+        built = manifest.Manifest(
+            tool=__version__, source=Path(source.path).name, source_sha256=source.sha256, modified=modified,
+            notes={k: manifest.Stamp(h, note_mods[k]) for k, h in note_hashes.items()},
+            note_types={k: manifest.Stamp(h, type_mods[k]) for k, h in type_hashes.items()},
+        )
+        try:
+            _write_all(deck, source.sha256, paths, built, lambda: _save_record(book.meta.id, record, built, report))
+        except OSError as e:  # a full disk, a permission changed under us: name the folder, not a temp file
+            raise WriteError(str(out_dir), e.strerror or str(e)) from None
+
+    known = previous.notes if previous else {}
+    removed = sorted(k for k in known if k not in note_hashes)
     kinds: dict[str, int] = {}
     for card in book.cards:
         kinds[card.kind] = kinds.get(card.kind, 0) + 1
-    return Report(
-        outputs=[apkg_path, epub_path],
-        counts={"chapters": len(book.chapters), **kinds},
-        added=[k for k in changed_keys if k in card_ids and k not in old_notes],
-        changed=[k for k in changed_keys if k in card_ids and k in old_notes],
-        removed=sorted(k for k in old_notes if k not in fingerprints and not k.startswith(anki.NOTETYPE_PREFIX)),
-        styling_changed=[k[len(anki.NOTETYPE_PREFIX):] for k in changed_keys
-                         if k.startswith(anki.NOTETYPE_PREFIX) and k in old_notes],
-        first_build=not previous,
-        deck_name=book.title,
-    )
+    report.outputs = [paths[0], paths[1]]
+    report.counts = {"chapters": len(book.chapters), **kinds}
+    report.added = [k for k in changed if k not in issued_notes]
+    report.changed = [k for k in changed if k in issued_notes]
+    report.removed = removed
+    report.removed_search = anki.search_for(book, removed)
+    report.styling_changed = [k for k in styled if k in issued_types]
+    report.first_build = previous is None and record is None
+    report.deck_name = book.title
+    return report
 
 
-def _write_all(deck, source, paths: tuple[Path, Path, Path], mods: dict, modified: int, fingerprints: dict) -> None:
+def _refuse_overwriting(source: Path, targets: tuple[Path, ...]) -> None:
+    for target in targets:
+        if target.exists() and source.exists() and target.samefile(source):
+            raise UsageError(str(target), "is the source file itself; the build would overwrite it", "output")
+        if target.is_dir():
+            raise UsageError(str(target), "is a directory where the build writes a file; move it away", "output")
+
+
+class _issuing:
+    """Holds this book's lock in the state folder for the length of a build: two builds of one
+    book, into one folder or two, never interleave their outputs or their records."""
+
+    def __init__(self, book_id: str):
+        self.book_id = book_id
+        self.report = Report()
+        self.lock = None
+
+    def __enter__(self) -> Report:
+        from filelock import FileLock, Timeout
+
+        path = manifest.record_path(self.book_id).with_suffix(".lock")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.lock = FileLock(path, timeout=LOCK_WAIT)
+            self.lock.acquire()
+        except Timeout:
+            raise WriteError(str(path), f"another build of '{self.book_id}' has held this lock for "
+                             f"{LOCK_WAIT} s; wait for it to finish, or stop it") from None
+        except OSError as e:
+            self.lock = None
+            self.report.warnings.append(
+                f"{path.parent}: warning: cannot use the state folder ({e.strerror}); builds of this book "
+                "are not kept apart, and a lost manifest can hold back edits from Anki. "
+                "Set EXPORTER_STATE_DIR to a writable folder.")
+        return self.report
+
+    def __exit__(self, *exc) -> None:
+        if self.lock is not None:
+            self.lock.release()
+
+
+def _previous(paths: tuple[Path, Path, Path], report: Report) -> tuple[manifest.Manifest | None, bool]:
+    """The manifest beside the outputs, and whether it describes the outputs that are there."""
+    manifest_path = paths[2]
+    try:
+        previous = manifest.load(manifest_path)
+    except manifest.Damaged as e:
+        report.warnings.append(f"{manifest_path}: warning: {e}; ignoring it (edited cards still reach Anki: "
+                               "every card gets a newer modification time)")
+        return None, False
+    if previous is None:
+        return None, False
+    on_disk = {p.name: sha256_file(p) for p in paths[:2] if p.is_file()}
+    if any(previous.outputs.get(name) != sha for name, sha in on_disk.items()):
+        report.warnings.append(f"{manifest_path}: warning: does not describe the deck and book beside it "
+                               "(an interrupted build, or files copied in); not trusting its times")
+        return previous, False
+    return previous, True
+
+
+def _record(book_id: str, report: Report) -> manifest.Manifest | None:
+    try:
+        return manifest.load_record(book_id)
+    except manifest.Damaged as e:
+        report.warnings.append(f"{manifest.record_path(book_id)}: warning: {e}; ignoring it")
+        return None
+
+
+def _save_record(book_id: str, record: manifest.Manifest | None, built: manifest.Manifest, report: Report) -> None:
+    """Write down what this build issues, before any of it can reach Anki."""
+    path = manifest.record_path(book_id)
+    temp = path.with_suffix(".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_text(manifest.merge(record, built).dump(), "utf-8")
+        os.replace(temp, path)
+    except OSError as e:
+        report.warnings.append(f"{path}: warning: cannot keep the record of this build ({e.strerror}); "
+                               "a lost manifest can then hold back edits from Anki")
+
+
+def _write_all(deck, source_sha256: str, paths: tuple[Path, Path, Path], built: manifest.Manifest, before_move) -> None:
     """Deck, book and manifest into place together, or none of them."""
     from exporter import anki, epub
-    from exporter.write import staged
+    from exporter.staging import staged
 
     apkg_path, epub_path, manifest_path = paths
-    with staged(list(paths)) as (apkg_tmp, epub_tmp, manifest_tmp):
-        anki.write(deck, apkg_tmp, mods)
-        epub.write(
-            deck.book, epub_tmp,
-            modified=datetime.fromtimestamp(modified, timezone.utc),
-            source_sha256=source.sha256,
-        )
-        manifest = {
-            "tool": __version__,
-            "source": Path(source.path).name,
-            "source_sha256": source.sha256,
-            "modified": modified,
-            "outputs": {apkg_path.name: sha256_file(apkg_tmp), epub_path.name: sha256_file(epub_tmp)},
-            "notes": {k: {"hash": fingerprints[k], "mod": mods[k]} for k in sorted(fingerprints)},
-        }
-        manifest_tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", "utf-8")
-
-
-def _read_manifest(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text("utf-8"))
-        return data if isinstance(data, dict) and isinstance(data.get("notes"), dict) else {}
-    except (OSError, ValueError):
-        return {}
+    with staged(list(paths), before_move) as (apkg_tmp, epub_tmp, manifest_tmp):
+        anki.write(deck, apkg_tmp, built.notes, built.note_types)
+        epub.write(deck.book, epub_tmp, modified=datetime.fromtimestamp(built.modified, timezone.utc),
+                   source_sha256=source_sha256)
+        outputs = {apkg_path.name: sha256_file(apkg_tmp), epub_path.name: sha256_file(epub_tmp)}
+        manifest_tmp.write_text(manifest.Manifest(**{**built.__dict__, "outputs": outputs}).dump(), "utf-8")
 
 
 def _now() -> int:
     """Seconds since the epoch; SOURCE_DATE_EPOCH pins it for reproducible builds and tests."""
     pinned = os.environ.get("SOURCE_DATE_EPOCH")
     return int(pinned) if pinned and pinned.isdigit() else int(time.time())
+
+
+# --- check and preview ------------------------------------------------------------------------
+
+
+@dataclass
+class Checked:
+    """What `check` found: warnings, and whether they fail the check."""
+
+    warnings: list
+    failed: bool
+
+
+def check(source_path: str | Path, *, strict: bool = False) -> Checked:
+    """Validate a source (SourceError on errors) and lint it; strict makes warnings fail."""
+    from exporter.lint import lint
+    from exporter.load import load
+
+    warnings = lint(load(source_path))
+    return Checked(warnings, strict and bool(warnings))
+
+
+def preview(source_path: str | Path, out_file: Path | None, default_dir: Path) -> Path:
+    """Write the preview page of every card; returns its path."""
+    from exporter import content
+    from exporter import preview as card_preview
+    from exporter.load import load
+    from exporter.staging import staged
+
+    book = content.build(load(source_path).document)
+    target = out_file or default_dir / f"{book.meta.id}-preview.html"
+    if not target.parent.is_dir():
+        raise UsageError(str(target.parent), "directory does not exist", "preview")
+    if target.exists() and target.samefile(source_path):
+        raise UsageError(str(target), "is the source file itself; the preview would overwrite it", "preview")
+    with staged([target]) as (temp,):
+        card_preview.write(book, temp)
+    return target

@@ -8,6 +8,8 @@ are imported inside the commands, so `check` never loads genanki or ebooklib.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from pathlib import Path
 
 import click
@@ -18,9 +20,15 @@ DEFAULT_SOURCE = "source/belenko-defection.yaml"
 DEFAULT_OUTPUT = "output"
 
 source_argument = click.argument("source", default=DEFAULT_SOURCE, type=click.Path(readable=False, path_type=Path))
+def _not_empty(_ctx, _param, value):
+    if value is not None and not str(value).strip():
+        raise click.BadParameter("is empty; name a directory, e.g. -o output")
+    return Path(value) if value is not None else None
+
+
 output_option = click.option(
-    "-o", "--output", "out_dir", default=DEFAULT_OUTPUT, show_default=True,
-    type=click.Path(path_type=Path), help="Directory the deck, the book and the manifest are written to.",
+    "-o", "--output", "out_dir", default=DEFAULT_OUTPUT, show_default=True, callback=_not_empty,
+    help="Directory the deck, the book and the manifest are written to (made if missing).",
 )
 
 
@@ -35,29 +43,62 @@ class Failed(click.ClickException):
         click.echo(self.message, err=True)
 
 
+# How to choose another, for each thing a UsageError can be about.
+CHOOSE_ANOTHER = {
+    "source": f"check the path (default: {DEFAULT_SOURCE})",
+    "output": "choose an output directory with -o",
+    "preview": "choose another file with -o",
+}
+
+
 def run(action):
     """Call action(), turning domain errors into messages and exit codes instead of tracebacks."""
-    from exporter.errors import SourceError, UsageError, WriteError
+    from exporter.errors import Interrupted, SourceError, UsageError, WriteError
 
+    previous = _stop_on_signals()
     try:
         return action()
     except SourceError as e:
         n = len(e.problems)
         raise Failed(f"{e}\n{n} problem{'s' if n != 1 else ''} found.", 1) from None
     except UsageError as e:
-        raise Failed(str(e), 2) from None
+        hint = CHOOSE_ANOTHER.get(e.subject)
+        raise Failed(f"{e.path}: error: {e.message}" + (f"; {hint}" if hint else ""), 2) from None
     except WriteError as e:
-        raise Failed(str(e), 1) from None
+        raise Failed(f"{e.path}: error: {e.message}; {UNCHANGED}", 1) from None
     except KeyboardInterrupt:
-        raise Failed("interrupted; previous outputs are unchanged.", 130) from None
+        raise Failed(f"interrupted; {UNCHANGED}", 130) from None
+    except Interrupted as e:
+        raise Failed(f"stopped by signal {e.signal_number}; {UNCHANGED}", 128 + e.signal_number) from None
     except OSError as e:
         where = e.filename or "output"
-        raise Failed(f"{where}: error: {e.strerror or e}; previous outputs are unchanged.", 1) from None
+        raise Failed(f"{where}: error: {e.strerror or e}; {UNCHANGED}", 1) from None
     except Exception as e:  # a bug: say so briefly rather than dump a traceback on the user
         if os.environ.get("EXPORTER_DEBUG"):
             raise
-        raise Failed(f"error: internal error ({type(e).__name__}: {e}); previous outputs are unchanged. "
+        raise Failed(f"error: internal error ({type(e).__name__}: {e}); {UNCHANGED} "
                      "Run with EXPORTER_DEBUG=1 for details and please report it.", 3) from None
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+UNCHANGED = "previous outputs are unchanged."
+
+
+def _stop_on_signals() -> dict:
+    """SIGTERM and SIGHUP stop the work as Ctrl-C does: temporary files go, outputs stay."""
+    from exporter.errors import Interrupted
+
+    def stop(number, _frame):
+        raise Interrupted(number)
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None and threading.current_thread() is threading.main_thread():
+            previous[number] = signal.signal(number, stop)
+    return previous
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -91,6 +132,8 @@ def build(source: Path, out_dir: Path, force: bool) -> None:
     from exporter.build import build as build_outputs
 
     report = run(lambda: build_outputs(source, out_dir, force=force))
+    for warning in report.warnings:
+        click.echo(warning, err=True)
     click.echo(describe(report))
 
 
@@ -108,14 +151,13 @@ def check(source: Path, strict: bool) -> None:
       exporter check
       exporter check --strict my-notes.yaml
     """
-    from exporter.lint import lint
-    from exporter.load import load
+    from exporter.build import check as check_source
 
-    loaded = run(lambda: load(source))
-    warnings = run(lambda: lint(loaded))
+    checked = run(lambda: check_source(source, strict=strict))
+    warnings = checked.warnings
     for warning in warnings:
         click.echo(str(warning), err=True)
-    if warnings and strict:
+    if checked.failed:
         raise Failed(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} (--strict makes them errors).", 1)
     note = f" with {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if warnings else ""
     click.echo(f"{source}: ok{note}")
@@ -181,22 +223,9 @@ def preview(source: Path, out_file: Path | None) -> None:
     Example:
       exporter preview && open output/belenko-defection-preview.html
     """
-    from exporter import content, preview as card_preview
-    from exporter.load import load
-    from exporter.write import staged
+    from exporter.build import preview as write_preview
 
-    def write() -> Path:
-        book = content.build(load(source).document)
-        target = out_file or Path(DEFAULT_OUTPUT) / f"{book.meta.id}-preview.html"
-        if not target.parent.is_dir():
-            from exporter.errors import UsageError
-
-            raise UsageError(str(target.parent), "directory does not exist; create it or choose another file with -o")
-        with staged([target]) as (temp,):
-            card_preview.write(book, temp)
-        return target
-
-    target = run(write)
+    target = run(lambda: write_preview(source, out_file, Path(DEFAULT_OUTPUT)))
     click.echo(f"Wrote {target}: open it in a browser.")
 
 
@@ -240,9 +269,9 @@ def describe(report) -> str:
                      f"{'it' if len(report.added) == 1 else 'them'}.")
         lines.append("  " + ", ".join(report.added))
     if report.removed:
-        search = " OR ".join(f"Id:{card_id}" for card_id in report.removed)
-        lines.append(f"{_n(len(report.removed), 'card')} removed from the source. Anki keeps removed cards on "
-                     f"import; to delete them, search the browser for: {search}")
+        lines.append(f"{_n(len(report.removed), 'card')} removed from the source: "
+                     f"{', '.join(report.removed)}. Anki keeps removed cards on import; to delete them, "
+                     f"search the browser for: {report.removed_search}")
     if report.styling_changed:
         lines.append(f"Card styling changed ({', '.join(report.styling_changed)}): re-import to update it.")
     if not (report.changed or report.added or report.removed or report.styling_changed):

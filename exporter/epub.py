@@ -29,7 +29,7 @@ from ebooklib import epub
 from lxml import etree
 
 from exporter import __version__, content, cover
-from exporter.write import zip_bytes_to
+from exporter.zips import zip_bytes_to
 
 PAGE = Template(resources.files("exporter").joinpath("assets/book.xhtml").read_text("utf-8"))
 CSS = resources.files("exporter").joinpath("assets/book.css").read_bytes()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class Problem:
     key: str
     message: str
     severity: str = "error"
+    rule: str = ""  # which lint rule found it (warnings only)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}:{self.column}"
@@ -31,14 +33,25 @@ class SourceError(Exception):
 
 
 class UsageError(Exception):
-    """A path given on the command line cannot be used (exit status 2)."""
+    """A path or setting that cannot be used. `subject` says which one, so the CLI can say
+    how to choose another."""
 
-    def __init__(self, path: str, message: str):
-        super().__init__(f"{path}: error: {message}")
+    def __init__(self, path: str, message: str, subject: Literal["source", "output", "preview", ""] = ""):
+        super().__init__(f"{path}: {message}")
+        self.path, self.message, self.subject = path, message, subject
 
 
 class WriteError(Exception):
-    """The outputs could not be written (exit status 1); the previous ones are untouched."""
+    """The outputs could not be written; the previous ones are untouched."""
 
     def __init__(self, path: str, message: str):
-        super().__init__(f"{path}: error: {message}; previous outputs are unchanged.")
+        super().__init__(f"{path}: {message}")
+        self.path, self.message = path, message
+
+
+class Interrupted(Exception):
+    """A signal stopped the work (Ctrl-C, SIGTERM, SIGHUP); the previous outputs are untouched."""
+
+    def __init__(self, signal_number: int):
+        super().__init__(f"signal {signal_number}")
+        self.signal_number = signal_number

@@ -13,6 +13,16 @@ REAL_SOURCE = ROOT / "source" / "belenko-defection.yaml"
 TINY = Path(__file__).resolve().parent / "data" / "tiny.yaml"
 
 
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path_factory):
+    """Each test keeps its own record of issued times, as a machine of its own would (its own
+    MonkeyPatch: a test's monkeypatch.undo() must not send builds to the real state folder)."""
+    path = tmp_path_factory.mktemp("state")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EXPORTER_STATE_DIR", str(path))
+        yield path
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

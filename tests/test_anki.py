@@ -23,6 +23,7 @@ from lxml import html as lhtml
 
 from conftest import REAL_SOURCE, TINY, edit
 from exporter import anki, content, load
+from exporter.manifest import Stamp
 from exporter.syntax import Deletion
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "anki" / "hostile.yaml"
@@ -38,9 +39,10 @@ def book_of(path: Path) -> content.Book:
 
 
 def write_apkg(book: content.Book, path: Path, mod: int = 1_800_000_000, **mods: int) -> Path:
-    """The package with every note and note type at `mod`, except keys given in `mods`."""
+    """The package with every note (by card id) and note type (by name) at `mod`, except those in `mods`."""
     deck = anki.Deck.of(book)
-    anki.write(deck, path, {key: mods.get(key, mod) for key in anki.fingerprints(deck)})
+    notes, types = anki.fingerprints(deck)
+    anki.write(deck, path, *({k: Stamp(h, mods.get(k, mod)) for k, h in table.items()} for table in (notes, types)))
     return path
 
 
@@ -176,7 +178,7 @@ def test_same_book_and_mods_give_identical_bytes_and_no_temp_files(tmp_path, mon
 
 def test_mods_are_written_per_note_and_note_type(tmp_path):
     book = book_of(TINY)
-    question_type = f"{anki.NOTETYPE_PREFIX}{book.title} · Question"
+    question_type = f"{book.title} · Question"
     later = {"afterwards-crates": 1_800_000_500, question_type: 1_800_000_700}
     path = write_apkg(book, tmp_path / "a.apkg", 1_800_000_000, **later)
     db_path = tmp_path / "collection.anki2"
@@ -219,15 +221,18 @@ def test_ids_derive_from_book_and_card_ids_only(tiny, tmp_path):
 
 
 def test_fingerprints_cover_fields_tags_and_styling(tiny, monkeypatch, tmp_path):
+    def differing(before: tuple[dict, dict], after: tuple[dict, dict]) -> tuple[set, set]:
+        return tuple({k for k, h in new.items() if old.get(k) != h} for old, new in zip(before, after))
+
     base = anki.fingerprints(anki.Deck.of(book_of(tiny)))
     edit(tiny, "tags: [places]", "tags: [places, airports]")
     edit(tiny, "answer: In crates", "answer: In wooden crates")
-    changed = {k for k, h in anki.fingerprints(anki.Deck.of(book_of(tiny))).items() if base.get(k) != h}
-    assert changed == {"landing-airport", "afterwards-crates"}
+    changed = differing(base, anki.fingerprints(anki.Deck.of(book_of(tiny))))
+    assert changed == ({"landing-airport", "afterwards-crates"}, set())
 
     restyle(monkeypatch, tmp_path, ".extra { color: red; }\n")
-    restyled = {k for k, h in anki.fingerprints(anki.Deck.of(book_of(tiny))).items() if base.get(k) != h}
-    assert restyled == changed | {k for k in base if k.startswith(anki.NOTETYPE_PREFIX)}
+    restyled = differing(base, anki.fingerprints(anki.Deck.of(book_of(tiny))))
+    assert restyled == (changed[0], set(base[1]))
 
 
 # --- 1. a fresh import ------------------------------------------------------------------------

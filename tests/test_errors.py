@@ -449,12 +449,19 @@ def test_source_is_missing(runner, out, tmp_path, command):
     assert_untouched(out, before)
 
 
-def test_output_directory_is_missing(runner, tmp_path):
-    missing = tmp_path / "missing"
+def test_a_missing_output_directory_is_made(runner, tmp_path):
+    missing = tmp_path / "missing" / "dist"
     result = runner.invoke(main, ["build", str(TINY), "-o", str(missing)])
-    assert_usage_error(result, f"{missing}: error: output directory does not exist; "
-                               f"create it (mkdir -p {missing}) or choose another with -o")
-    assert not missing.exists()
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in missing.iterdir()) == ["tiny-book.apkg", "tiny-book.epub", "tiny-book.manifest.json"]
+
+
+def test_an_empty_output_directory_is_refused(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["build", str(TINY), "-o", ""])
+    assert result.exit_code == 2
+    assert "Invalid value for '-o' / '--output': is empty; name a directory, e.g. -o output" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_output_is_a_file(runner, tmp_path):
@@ -524,8 +531,8 @@ def test_output_directory_is_read_only(runner, shared_dir):
     with unprivileged():
         assert not os.access(out, os.W_OK)
         result = runner.invoke(main, ["build", str(source), "-o", str(out)])
-    assert_usage_error(result, f"{out}: error: output directory is not writable; "
-                               "fix its permissions or choose another with -o")
+    assert_usage_error(result, f"{out}: error: output directory is not writable (fix its permissions); "
+                               "choose an output directory with -o")
     out.chmod(0o755)
     assert_untouched(out, before)
 

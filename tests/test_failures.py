@@ -1,7 +1,7 @@
 """Failures mid-build (issue #6): the previous outputs survive, byte for byte.
 
 Both outputs and the manifest are written to temporary files beside their targets and moved
-into place only when all three are complete (exporter.write.staged). Here a renderer raises,
+into place only when all three are complete (exporter.staging.staged). Here a renderer raises,
 the disk fills up, or the user presses Ctrl-C part-way; each time the previous build must be
 left exactly as it was, with no temporary file behind, a non-zero exit and one clear line on
 stderr instead of a traceback.
@@ -20,7 +20,7 @@ import pytest
 from ebooklib import epub as ebooklib_epub
 
 from conftest import TINY, edit
-from exporter import anki, epub, write
+from exporter import anki, epub, staging
 from exporter.cli import main
 
 ENOSPC = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # what a write() on a full disk raises
@@ -198,7 +198,7 @@ def test_output_directory_unwritable_after_the_check(runner, out, edited, monkey
     def mkstemp(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(out / ".tiny-book.apkg.x.tmp"))
 
-    monkeypatch.setattr(write.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(staging.tempfile, "mkstemp", mkstemp)
     result = runner.invoke(main, ["build", str(edited), "-o", str(out)])
     monkeypatch.undo()
     assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
@@ -208,7 +208,7 @@ def test_output_directory_unwritable_after_the_check(runner, out, edited, monkey
     assert snapshot(out) == before
 
 
-# --- write.staged itself ---------------------------------------------------------------------
+# --- staging.staged itself ---------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -220,7 +220,7 @@ def targets(tmp_path) -> list[Path]:
 
 
 def test_staged_yields_empty_temporaries_beside_the_targets(targets):
-    with write.staged(targets) as temps:
+    with staging.staged(targets) as temps:
         assert len(temps) == len(targets)
         for temp, target in zip(temps, targets):
             assert temp.parent == target.parent
@@ -238,7 +238,7 @@ def test_staged_yields_empty_temporaries_beside_the_targets(targets):
 
 def test_staged_creates_targets_that_did_not_exist(tmp_path):
     targets = [tmp_path / "x.apkg", tmp_path / "x.epub"]
-    with write.staged(targets) as temps:
+    with staging.staged(targets) as temps:
         for temp in temps:
             temp.write_text("new")
     assert [t.read_text() for t in targets] == ["new", "new"]
@@ -249,7 +249,7 @@ def test_staged_creates_targets_that_did_not_exist(tmp_path):
 def test_staged_leaves_targets_alone_when_the_block_fails(targets, exc):
     before = [t.read_bytes() for t in targets]
     with pytest.raises(type(exc)):
-        with write.staged(targets) as temps:
+        with staging.staged(targets) as temps:
             temps[0].write_bytes(b"complete")
             temps[1].write_bytes(b"half")
             raise exc
@@ -261,7 +261,7 @@ def test_staged_leaves_no_target_when_a_first_build_fails(tmp_path):
     (tmp_path / "out").mkdir()
     targets = [tmp_path / "out" / "x.apkg", tmp_path / "out" / "x.epub"]
     with pytest.raises(RuntimeError):
-        with write.staged(targets) as temps:
+        with staging.staged(targets) as temps:
             temps[0].write_text("new")
             raise RuntimeError("boom")
     assert list((tmp_path / "out").iterdir()) == []
@@ -271,7 +271,7 @@ def test_staged_cleans_up_when_a_temporary_cannot_be_created(tmp_path, targets):
     before = [t.read_bytes() for t in targets]
     missing = tmp_path / "no-such-dir" / "a.manifest.json"
     with pytest.raises(FileNotFoundError):
-        with write.staged(targets[:2] + [missing]):
+        with staging.staged(targets[:2] + [missing]):
             pytest.fail("the block must not run")
     assert [t.read_bytes() for t in targets] == before
     assert leftovers(tmp_path) == []
@@ -279,7 +279,7 @@ def test_staged_cleans_up_when_a_temporary_cannot_be_created(tmp_path, targets):
 
 def test_staged_tolerates_a_block_that_removed_its_temporary(targets):
     with pytest.raises(RuntimeError):
-        with write.staged(targets) as temps:
+        with staging.staged(targets) as temps:
             temps[0].unlink()
             raise RuntimeError("boom")
     assert leftovers(targets[0].parent) == []
@@ -296,9 +296,9 @@ def test_staged_is_all_or_nothing_even_while_moving_into_place(targets, monkeypa
             raise exc
         real(src, dst)
 
-    monkeypatch.setattr(write.os, "replace", replace)
+    monkeypatch.setattr(staging.os, "replace", replace)
     with pytest.raises(type(exc)):
-        with write.staged(targets) as temps:
+        with staging.staged(targets) as temps:
             for temp in temps:
                 temp.write_bytes(b"new")
     monkeypatch.undo()

@@ -53,8 +53,8 @@ def test_changed_added_and_removed_cards_are_named(runner, tiny, out):
         "  afterwards-crates",
         "1 card added: re-import the deck to get it.",
         "  afterwards-port",
-        "1 card removed from the source. Anki keeps removed cards on import; "
-        "to delete them, search the browser for: Id:landing-date-cloze",
+        "1 card removed from the source: landing-date-cloze. Anki keeps removed cards on import; "
+        'to delete them, search the browser for: "note:A Tiny Book · *" (Id:landing-date-cloze)',
     ]
 
 
