@@ -73,7 +73,7 @@ def up_to_date(raw: bytes, out_dir: Path) -> list[Path] | None:
             if previous is None or previous.source_sha256 != source_sha or previous.tool != __version__:
                 continue
             outputs = list(output_paths(out_dir, book_id)[:2])
-            if previous.outputs != {p.name: sha256_file(p) for p in outputs if p.is_file()}:
+            if previous.outputs != {p.name: sha256_file(p) if p.is_file() else None for p in outputs}:
                 continue
             record = manifest.load_record(book_id)
         except (OSError, manifest.Damaged):

@@ -17,6 +17,9 @@ UNCLOSED_REF = re.compile(r"\$\{(?!\{)(?![^{}]*\})")  # "${name" with no "}" bef
 CLOZE = re.compile(r"\{\{c(\d{1,9})::((?:(?!\{\{|\}\})[\s\S])*)\}\}")
 # Anki numbers a card per deletion number; a few dozen is already a long sentence.
 MAX_DELETION = 99
+# A Markdown code span: a run of backticks, then anything up to a run of the same length.
+# What it holds is shown as typed, so a deletion written inside one is text.
+CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)")
 
 
 @dataclass(frozen=True)
@@ -40,11 +43,25 @@ def fact_names(text: str) -> list[str]:
     return FACT_REF.findall(text)
 
 
+def _deletions(text: str) -> list[re.Match]:
+    """The deletions of a cloze text, but those inside code spans. A span that opens or closes
+    inside a deletion is no span: text inside and around deletions is rendered apart."""
+    matches = list(CLOZE.finditer(text))
+    if "`" not in text:
+        return matches
+
+    def inside(i: int) -> bool:
+        return any(m.start() < i < m.end() for m in matches)
+
+    spans = [m.span() for m in CODE_SPAN.finditer(text) if not inside(m.start()) and not inside(m.end() - 1)]
+    return [m for m in matches if not any(a <= m.start() < b for a, b in spans)]
+
+
 def cloze_pieces(text: str) -> tuple[Piece, ...]:
     """A cloze text split into plain text and deletions (empty text pieces left out)."""
     pieces: list[Piece] = []
     last = 0
-    for m in CLOZE.finditer(text):
+    for m in _deletions(text):
         if m.start() > last:
             pieces.append(text[last:m.start()])
         answer, _, hint = m.group(2).partition("::")
@@ -64,11 +81,12 @@ def find_deletion(text: str) -> str | None:
 def cloze_problem(text: str) -> str | None:
     """Why a cloze text is malformed, or None: numbered from c1 without gaps, none empty."""
     numbers = set()
-    for m in CLOZE.finditer(text):
+    deletions = _deletions(text)
+    for m in deletions:
         if not m.group(2).split("::")[0].strip():
             return f"malformed cloze: deletion '{m.group()}' hides nothing; put the hidden text after '::'"
         numbers.add(int(m.group(1)))
-    rest = CLOZE.sub("", text)
+    rest = CODE_SPAN.sub("", "".join(p for p in cloze_pieces(text) if isinstance(p, str)))
     if "{{" in rest or "}}" in rest:
         bad = rest[rest.find("{{"):][:30] if "{{" in rest else "}}"
         return f"malformed cloze near '{bad}'; a deletion is written {{{{c1::hidden text}}}}"
