@@ -69,7 +69,18 @@ HAKODATE = (41.7700, 140.8219)  # Hakodate Airport
 CHITOSE = (42.7944, 141.6664)  # Chitose Air Base
 HYAKURI = (36.1817, 140.4147)  # Hyakuri Air Base
 TOKYO = (35.6812, 139.7671)  # Tokyo Station
-RADAR_KM, RADAR_BEARING = 300.0, 315.0  # "about 300 km north-west of Hakodate"
+RADAR_BEARING = 315.0  # "north-west"
+
+# Facts of source/belenko-defection.yaml that the map shows, as written there; a test fails
+# when the source says otherwise, so the map is redrawn rather than left disagreeing.
+SOURCE_FACTS = {
+    "defection-date": "6 September 1976",
+    "detection-time": "1:11 pm",
+    "detection-distance": "300 km",
+    "landing-time": "1:57 pm",
+    "hyakuri-arrival-date": "25 September 1976",
+}
+RADAR_KM = float(SOURCE_FACTS["detection-distance"].removesuffix(" km"))
 
 EARTH_KM = 6371.0088  # mean radius
 SS = 2  # supersampling factor: everything is drawn at SS times the final size
@@ -385,6 +396,12 @@ def draw_north_arrow(draw: ImageDraw.ImageDraw, canvas: Canvas, x: float, y: flo
     label(draw, (x, y + 12 * SS), "N", 52, anchor="ma", halo=0, bold=True)
 
 
+def day(fact: str) -> str:
+    """'25 September 1976' as '25 Sept'."""
+    number, month, _ = SOURCE_FACTS[fact].split()
+    return f"{number} {month[:4] if month == 'September' else month[:3]}"
+
+
 def radar_contact() -> tuple[float, float]:
     return destination(HAKODATE, RADAR_KM, RADAR_BEARING)
 
@@ -421,21 +438,21 @@ def draw_map(topology: dict) -> Image.Image:
 
     # The aircraft's last journey in Japan, dotted: flown to Hyakuri for examination.
     dashed(draw, [xy(HAKODATE), xy(HYAKURI)], width=8, on=8, off=16)
-    label(draw, xy((38.75, 141.9)), "25 Sept: MiG-25\nflown to Hyakuri\nin a USAF C-5", 48, anchor="la")
+    label(draw, xy((38.75, 141.9)), f"{day('hyakuri-arrival-date')}: MiG-25\nflown to Hyakuri\nin a USAF C-5", 48, anchor="la")
 
     course, p, b = course_px(canvas), xy(radar_contact()), xy(HAKODATE)
     stop = next(k for k in range(len(course) - 1, 0, -1) if math.dist(course[k], b) > 44 * SS)
     dashed(draw, course[: stop + 1], width=12, on=44, off=18)
     arrowhead(draw, course[stop], course[stop - 6], 50)
-    label(draw, offset(CHUGUYEVKA, -120, 150), "Belenko's approximate\ncourse, 6 Sept 1976:\nvery low, climbing\nnear Japan", 50, anchor="la")
+    label(draw, offset(CHUGUYEVKA, -120, 150), f"Belenko's approximate\ncourse, {day('defection-date')} 1976:\nvery low, climbing\nnear Japan", 50, anchor="la")
     marker(draw, p, "diamond", 15)
-    label(draw, (p[0], p[1] - 34 * SS), "1:11 pm: Japanese\nradar picks him up", 48, anchor="md")
+    label(draw, (p[0], p[1] - 34 * SS), f"{SOURCE_FACTS['detection-time']}: Japanese\nradar picks him up", 48, anchor="md")
 
     # Places: filled circle, airfield he used; open circle, airfield he meant to use; square, city.
     marker(draw, xy(CHUGUYEVKA), "circle", 17)
     label(draw, offset(CHUGUYEVKA, -36, 0), "Chuguyevka\nair base\n(Sokolovka):\ntook off", 56, anchor="rm", bold=True)
     marker(draw, xy(HAKODATE), "circle", 18)
-    label(draw, offset(HAKODATE, -36, 30), "Hakodate:\nlanded 1:57 pm", 56, anchor="ra", bold=True)
+    label(draw, offset(HAKODATE, -36, 30), f"Hakodate:\nlanded {SOURCE_FACTS['landing-time']}", 56, anchor="ra", bold=True)
     marker(draw, xy(CHITOSE), "open", 16)
     label(draw, offset(CHITOSE, 34, 0), "Chitose:\nwhere he\nmeant to land", 52, anchor="lm", bold=True)
     marker(draw, xy(HYAKURI), "circle", 15)

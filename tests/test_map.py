@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from PIL import Image
 
-from conftest import ROOT
+from conftest import REAL_SOURCE, ROOT
 
 MAP = ROOT / "source" / "images" / "flight-map.png"
 SCRIPT = ROOT / "scripts" / "draw_map.py"
@@ -73,6 +74,12 @@ def test_drawn_course_is_the_400_odd_miles_of_the_accounts():
     assert 400 <= miles <= 440
     radar_km = draw_map.distance_km(draw_map.radar_contact(), draw_map.HAKODATE)
     assert radar_km == pytest.approx(300, abs=1)
+
+
+def test_map_shows_the_facts_the_source_states():
+    facts = yaml.safe_load(REAL_SOURCE.read_text("utf-8"))["facts"]
+    for name, shown in draw_map.SOURCE_FACTS.items():
+        assert facts[name] == shown, f"the source now says {name}: {facts[name]}; redraw the map"
 
 
 def run_script(*args: str) -> subprocess.CompletedProcess:
