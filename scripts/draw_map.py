@@ -483,18 +483,22 @@ def png_grey(image: Image.Image) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
 
 
+def save(image: Image.Image, path: Path) -> str:
+    """Write the image as png_grey and say what was written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png_grey(image))
+    return f"wrote {path} ({path.stat().st_size // 1024} KB, {image.width}x{image.height})"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--atlas", type=Path, default=ATLAS, help="world-atlas countries-10m.json")
     parser.add_argument("--output", type=Path, default=OUTPUT, help="PNG to write")
     args = parser.parse_args(argv)
-    image = draw_map(load_atlas(args.atlas))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_bytes(png_grey(image))
+    written = save(draw_map(load_atlas(args.atlas)), args.output)
     km = course_km(Canvas())
     print(
-        f"wrote {args.output} ({args.output.stat().st_size // 1024} KB, {image.width}x{image.height});"
-        f" course drawn {km:.0f} km ({km / 1.609344:.0f} miles),"
+        f"{written}; course drawn {km:.0f} km ({km / 1.609344:.0f} miles),"
         f" straight line {distance_km(CHUGUYEVKA, HAKODATE):.0f} km"
     )
 

@@ -1,5 +1,6 @@
-"""The flight map: the committed PNG suits e-ink and phones, its projection keeps the scale bar
-honest, and the script that draws it reproduces it byte for byte."""
+"""The figures: the flight map and the 1976 timeline. The committed PNGs suit e-ink and phones,
+the map's projection keeps its scale bar honest, both agree with the source's facts, and the
+scripts that draw them reproduce them byte for byte."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from PIL import Image
 from conftest import REAL_SOURCE, ROOT
 
 MAP = ROOT / "source" / "images" / "flight-map.png"
+TIMELINE = ROOT / "source" / "images" / "timeline-1976.png"
 SCRIPT = ROOT / "scripts" / "draw_map.py"
+TIMELINE_SCRIPT = ROOT / "scripts" / "draw_timeline.py"
 
 
 def load_script():
@@ -29,18 +32,19 @@ def load_script():
 draw_map = load_script()
 
 
-def test_committed_map_is_a_small_opaque_greyscale_png():
-    data = MAP.read_bytes()
+@pytest.mark.parametrize("figure", [MAP, TIMELINE], ids=lambda p: p.name)
+def test_committed_figure_is_a_small_opaque_greyscale_png(figure: Path):
+    data = figure.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert data[12:16] == b"IHDR"
     width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
     assert colour == 0, "greyscale without alpha: no colour to lose on e-ink, opaque in night mode"
     assert depth == 8
-    assert 1200 <= width <= 1920 and 0.6 <= height / width <= 1.2
+    assert 1000 <= width <= 1920 and 0.6 <= height / width <= 1.2
     assert len(data) < 300_000
-    with Image.open(MAP) as image:
+    with Image.open(figure) as image:
         image.verify()
-    with Image.open(MAP) as image:
+    with Image.open(figure) as image:
         assert (image.mode, image.size) == ("L", (width, height))
         histogram = image.histogram()
     levels = [value for value, count in enumerate(histogram) if count]
@@ -82,8 +86,8 @@ def test_map_shows_the_facts_the_source_states():
         assert facts[name] == shown, f"the source now says {name}: {facts[name]}; redraw the map"
 
 
-def run_script(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
+def run_script(*args: str, script: Path = SCRIPT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120)
 
 
 def test_missing_or_wrong_map_data_says_how_to_install_it(tmp_path: Path):
@@ -104,3 +108,21 @@ def test_script_reproduces_the_committed_map(tmp_path: Path):
     result = run_script("--output", str(tmp_path / "flight-map.png"))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "flight-map.png").read_bytes() == MAP.read_bytes()
+
+
+def test_timeline_script_reproduces_the_committed_chart_from_the_source(tmp_path: Path):
+    result = run_script("--output", str(tmp_path / "timeline.png"), script=TIMELINE_SCRIPT)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "timeline.png").read_bytes() == TIMELINE.read_bytes(), (
+        "the chart differs from what the source draws: run python scripts/draw_timeline.py"
+    )
+
+
+def test_timeline_takes_its_times_from_the_source(tmp_path: Path):
+    source = tmp_path / "source.yaml"
+    text = REAL_SOURCE.read_text("utf-8")
+    assert 'landing-time: "1:57 pm"' in text
+    source.write_text(text.replace('landing-time: "1:57 pm"', 'landing-time: "1:47 pm"'), "utf-8")
+    result = run_script("--source", str(source), "--output", str(tmp_path / "t.png"), script=TIMELINE_SCRIPT)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "t.png").read_bytes() != TIMELINE.read_bytes()
