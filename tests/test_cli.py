@@ -68,3 +68,40 @@ def test_check_does_not_import_the_renderers(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_command_is_in_the_readme_with_its_exit_statuses():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    table = readme[readme.index("## Command reference"):readme.index("## Benchmark")]
+    rows = {line.split("`")[1].split()[1]: line.rsplit("|", 2)[1] for line in table.splitlines()
+            if line.startswith("| `exporter ")}
+    assert set(main.commands) <= set(rows), "a command is missing from the README's command table"
+    explained = " ".join(table[table.index("Exit status:"):].replace(";", " ").replace(",", " ").split())
+    for command in main.commands:
+        for status in rows[command].replace(",", " ").split():
+            assert f" {status} " in explained, (command, status)
+
+
+def test_only_the_pipelines_import_the_loader():
+    """Renderers and the content step see only validated, rendered data: never the YAML loader."""
+    import ast
+
+    importers = set()
+    for path in (ROOT / "exporter").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, (ast.Import, ast.ImportFrom)) else []
+            module = getattr(node, "module", None) or ""
+            if module == "exporter.load" or "exporter.load" in names or (module == "exporter" and "load" in names):
+                importers.add(path.stem)
+    assert importers == {"build"}
+
+
+def test_genanki_writes_the_collection_schema_the_deck_writer_patches():
+    """anki.py rewrites notes, cards and note types inside genanki's SQLite: a genanki release
+    that changes that schema must fail here, not in a learner's collection."""
+    import hashlib
+
+    from genanki import apkg_schema
+
+    digest = hashlib.sha256(apkg_schema.APKG_SCHEMA.encode()).hexdigest()
+    assert digest == "a8e071f2f15c0cfbeb75fcdc68571ed2686b089186862bcb26acdb02596fee91", "genanki's collection schema changed: check anki._collection"
