@@ -15,6 +15,7 @@ class Problem:
     key: str
     message: str
     severity: str = "error"
+    rule: str = ""  # warnings only: the lint rule that found it, for the count per rule
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}:{self.column}"
