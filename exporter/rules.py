@@ -9,6 +9,7 @@ rule below catches one common way of breaking that, from the words alone; the RE
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterator, NamedTuple
 
 from exporter import content
@@ -65,14 +66,15 @@ LAST_JOIN = re.compile(r"\s(?:and|or)\s")
 
 def key_words(text: str) -> set[str]:
     """The words of a plain text that must appear in a passage supporting it."""
-    words = {w.lower() for w in WORD.findall(text)}
-    return {w for w in words if (len(w) >= 4 or any(ch.isdigit() for ch in w)) and w not in STOP}
+    words = {w.lower() for w in WORD.findall(text)}  # lower() after: "İ" lowers to two characters
+    return {w for w in words if (len(w) >= 4 or any(map(str.isdigit, w))) and w not in STOP}
 
 
 # Endings dropped before words are compared, longest first.
 SUFFIXES = ("ations", "ation", "ions", "ion", "ings", "ing", "ers", "ors", "er", "or", "ed", "es", "s", "e", "ly")
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A word without its plural, tense or agent ending: 'defector', 'defected' -> 'defect'."""
     for suffix in SUFFIXES:
@@ -84,9 +86,11 @@ def stem(word: str) -> str:
     return word
 
 
-def stems(text: str) -> set[str]:
-    """The key words of a text, stemmed: what two texts must share to say the same thing."""
-    return {stem(w) for w in key_words(text)}
+@lru_cache(maxsize=1 << 14)
+def stems(text: str) -> frozenset[str]:
+    """The key words of a text, stemmed: what two texts must share to say the same thing.
+    Cached: each card's texts are compared with many others."""
+    return frozenset(map(stem, key_words(text)))
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -110,13 +114,15 @@ def sides(card: content.StudyCard) -> list[Side]:
         return [Side(term, (definition,)), Side(definition, (term,))]
     if card.kind == "question":
         return [Side(content.plain(card.front), (content.plain(card.back),))]
-    # Anki makes one card per deletion number; on it the other numbers' deletions show as text.
+    # Anki makes one card per deletion number; on it that number's deletions show as a blank
+    # (or their hint), and the other numbers' deletions as text.
     numbers = sorted({int(m.group(1)) for m in content.CLOZE.finditer(card.front)})
     out = []
     for n in numbers:
         def show(m: re.Match, n: int = n) -> str:
-            return "[…]" if int(m.group(1)) == n else m.group(2).split("::", 1)[0]
-        answers = tuple(content.plain(m.group(2).split("::", 1)[0])
+            hidden, _, hint = m.group(2).partition("::")
+            return (f"[{hint}]" if hint else "[…]") if int(m.group(1)) == n else hidden
+        answers = tuple(content.plain(m.group(2).partition("::")[0])
                         for m in content.CLOZE.finditer(card.front) if int(m.group(1)) == n)
         out.append(Side(content.plain(content.CLOZE.sub(show, card.front)), answers))
     return out
@@ -141,17 +147,18 @@ def check(sections: list[tuple[content.Section, list[tuple]]]) -> list[Finding]:
     """Every finding for the cards of each section, given with each card's data key."""
     found: list[Finding] = []
     for section, keys in sections:
-        for card, key in zip(section.cards, keys):
-            found += [(key, rule, f"card '{card.id}': {message}") for rule, message in _card_rules(card)]
-        found += _neighbours(section, keys)
+        card_sides = [sides(card) for card in section.cards]
+        for card, key, its_sides in zip(section.cards, keys, card_sides):
+            found += [(key, rule, f"card '{card.id}': {message}") for rule, message in _card_rules(card, its_sides)]
+        found += _neighbours(section, keys, card_sides)
     return found
 
 
-def _card_rules(card: content.StudyCard) -> Iterator[tuple[str, str]]:
+def _card_rules(card: content.StudyCard, card_sides: list[Side]) -> Iterator[tuple[str, str]]:
     if card.kind == "term":
-        yield from _glossary_rules(content.plain(card.front), content.plain(card.back))
+        forward, _ = card_sides
+        yield from _glossary_rules(forward.prompt, forward.answers[0])
         return
-    card_sides = sides(card)
     first = card_sides[0].prompt.split()[0].strip(".,;:!?\"'“‘*_") if card_sides[0].prompt else ""
     if first.lower() in PRONOUNS:
         yield "no-subject", (f"it opens with '{first}', which means nothing in a shuffled deck; "
@@ -220,22 +227,26 @@ def _spelt_out(term: str, definition: str) -> str:
     return ""
 
 
-def _neighbours(section: content.Section, keys: list[tuple]) -> Iterator[Finding]:
+def _neighbours(section: content.Section, keys: list[tuple], card_sides: list[list[Side]]) -> Iterator[Finding]:
     """A card whose answer stands in another card of the same section: in the book they share
     one list, in Anki each cues the other."""
     cards = list(zip(section.cards, keys))
-    shown = {card.id: stems(shown_text(card)) for card, _ in cards}
-    for card, key in cards:
-        for side in sides(card):
+    # Which cards show each word: a large glossary would make comparing every pair slow.
+    showing: dict[str, set[int]] = {}
+    for i, (card, _) in enumerate(cards):
+        for word in stems(shown_text(card)):
+            showing.setdefault(word, set()).add(i)
+    for i, (card, key) in enumerate(cards):
+        for side in card_sides[i]:
             for answer in side.answers:
                 # What the learner must produce: the answer's words beyond those its own
                 # question gives. An answer with none (too short to mean anything) is skipped.
                 wanted = stems(answer) - stems(side.prompt)
                 if not wanted:
                     continue
-                for other, _ in cards:
-                    if other.id != card.id and wanted <= shown[other.id]:
-                        yield key, "neighbours", (
-                            f"card '{card.id}': its answer '{_short(answer)}' stands in card '{other.id}' "
-                            f"of {section.label}, so each cues the other; reword one of them")
-                        break
+                others = set.intersection(*(showing.get(word, set()) for word in wanted)) - {i}
+                if others:
+                    other = cards[min(others)][0]
+                    yield key, "neighbours", (
+                        f"card '{card.id}': its answer '{_short(answer)}' stands in card '{other.id}' "
+                        f"of {section.label}, so each cues the other; reword one of them")

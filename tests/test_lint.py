@@ -128,6 +128,10 @@ TRIPS = {
         "answer-in-question", [(CLOZE, 'cloze: "In {{c1::1976}} the jet landed, on ${landing-date}."')],
         f"{DATE_CLOZE}: card 'landing-date-cloze': the answer '1976' is already in the visible text; "
         "ask so that only recall gives it"),
+    "answer-in-cloze-hint": (
+        "answer-in-question", [(CLOZE, 'cloze: "The jet landed on {{c1::${landing-date}::6 September 1976}}."')],
+        f"{DATE_CLOZE}: card 'landing-date-cloze': the answer '6 September 1976' is already in the visible text; "
+        "ask so that only recall gives it"),
     "glossary-leak": (
         "glossary-leak", [(FOXBAT, "term: vacuum tube\n      definition: A component that controls a current through a vacuum.")],
         f"{TERM}: card 'term-foxbat': the definition contains 'vacuum', so the definition → term card answers "
@@ -175,6 +179,8 @@ NEAR_MISSES = {
     "answer-in-question": [(CRATES_QUESTION, "question: Was the aircraft returned whole or taken apart?")],
     # The visible text shares a word of the answer ('September'), not all of it.
     "answer-in-cloze-text": [(CLOZE, 'cloze: "The jet landed on {{c1::${landing-date}}}, a September day."')],
+    # A hint that narrows the answer without giving it.
+    "answer-in-cloze-hint": [(CLOZE, 'cloze: "The jet landed on {{c1::${landing-date}::a date in 1976}}."')],
     # The same terms, defined by what they do rather than by their own words or initials.
     "glossary-leak": [(FOXBAT, "term: IFF\n      definition: Radio equipment that lets air defences tell their "
                                "own aircraft from hostile ones.\n    - id: term-tube\n      term: vacuum tube\n"
