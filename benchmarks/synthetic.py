@@ -73,7 +73,9 @@ class _Words:
             n = self.rng.randint(*syllables)
             word = "".join(self.rng.choice(CONSONANTS) + self.rng.choice(VOWELS) for _ in range(n))
             word += self.rng.choice(["", "n", "r", "sk", "v", "l"])
-            if len(word) >= 5 and word not in self.seen:
+            # Endings that `check` drops when comparing words ("staker" -> "stak") would
+            # make two made-up words one, and one card the cue of another.
+            if len(word) >= 5 and word not in self.seen and not word.endswith(("e", "er", "or")):
                 self.seen.add(word)
                 return word
 
@@ -145,16 +147,27 @@ def make_source(cards: int, seed: int = 0) -> str:
         chapter_id = f"ch{number}-{chapter_word}"
         sentences: list[str] = []
         card_lines: list[str] = []
+        # A year used twice in one chapter would make one card's answer another card's cue.
+        # So would a number; places and names are never repeated anyway.
+        years = rng.sample(range(1900, 2000), size)
+        counts_used: set[str] = set()
+
+        def unique(make) -> str:
+            while (value := make()) in counts_used:
+                pass
+            counts_used.add(value)
+            return value
+
         for k in range(size):
             thing, name = rng.choice(THINGS), word.name()
-            place, year = word.name(), rng.randint(1900, 1999)
+            place, year = word.name(), years[k]
             all_places.append(place)
             past, base = rng.choice(VERBS)
             card_id = f"{chapter_id}-{k + 1}"
             kind = rng.random()
             if kind < 0.1:  # a cloze card hiding a fact
                 fact = f"{chapter_word}-{k + 1}-count"
-                facts[fact] = f"{rng.randint(2, 99)} {rng.choice(UNITS)}"
+                facts[fact] = unique(lambda: f"{rng.randint(2, 99)} {rng.choice(UNITS)}")
                 sentences.append(f"In {year} the {thing} of {name} lost ${{{fact}}} near {place}.")
                 cloze = f"In {year} the {thing} of {name} lost {{{{c1::${{{fact}}}}}}} near {place}."
                 card_lines += [f"      - id: {card_id}", f"        cloze: {_scalar(cloze)}"]
@@ -167,7 +180,7 @@ def make_source(cards: int, seed: int = 0) -> str:
                 card_lines += [f"      - id: {card_id}", f"        cloze: {_scalar(cloze)}"]
             elif kind < 0.6:  # the answer is a fact, written once and used in prose and card
                 fact = f"{chapter_word}-{k + 1}-measure"
-                facts[fact] = f"{rng.randint(2, 999)},{rng.randint(100, 999)} {rng.choice(UNITS)}"
+                facts[fact] = unique(lambda: f"{rng.randint(2, 999)},{rng.randint(100, 999)} {rng.choice(UNITS)}")
                 sentences.append(f"By {year} the {thing} of {name} had moved ${{{fact}}} in all.")
                 card_lines += [
                     f"      - id: {card_id}",
@@ -242,21 +255,22 @@ def make_source(cards: int, seed: int = 0) -> str:
                         share["people"], rng)
 
     back += ["glossary:", "  title: Glossary", "  text: " + "\n".join(_block("Terms used in the chapters.", 4)), "  terms:"]
+    # Each definition names a place of its own: two terms with one definition would be one card.
     for i in range(counts["terms"]):
-        term = word().capitalize()
-        definition = f"A {rng.choice(['kind of', 'form of', 'name for a'])} {rng.choice(THINGS)} used in {rng.choice(all_places)}."
+        term, place = word().capitalize(), word.name()
+        definition = f"A {rng.choice(['kind of', 'form of', 'name for a'])} {rng.choice(THINGS)} used in {place}."
         back += [f"    - id: term-{i + 1}", f"      term: {term}", f"      definition: {_scalar(definition)}"]
 
     questions = []
     for i in range(counts["questions"]):
-        subject = word.name()
+        subject, place = word.name(), word.name()
         questions.append((f"faq-{i + 1}", f"Why does the {subject} question matter?",
-                          f"Because the *{subject}* papers were the first to mention {rng.choice(all_places)}."))
+                          f"Because the *{subject}* papers were the first to mention {place}.", place))
     back += ["faq:", "  title: Questions and answers", "  questions:"]
-    for qid, q, a in questions:
+    for qid, q, a, _ in questions:
         back += [f"    - id: {qid}", f"      question: {_scalar(q)}", f"      answer: {_scalar(a)}"]
-    back += _part_cards("faq", [(f"Which papers were the first to mention the answer to: {q}", a.split("*")[1])
-                                for _, q, a in questions], share["faq"], rng)
+    back += _part_cards("faq", [(f"Which papers were the first to mention {place}?", a.split("*")[1])
+                                for _, _, a, place in questions], share["faq"], rng)
 
     factors = []
     for i in range(counts["factors"]):

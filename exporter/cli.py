@@ -157,10 +157,18 @@ def check(source: Path, strict: bool) -> None:
     warnings = checked.warnings
     for warning in warnings:
         click.echo(str(warning), err=True)
+    count = _n(len(warnings), "warning")
     if checked.failed:
-        raise Failed(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} (--strict makes them errors).", 1)
-    note = f" with {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if warnings else ""
-    click.echo(f"{source}: ok{note}")
+        raise Failed(f"{count} (--strict makes them errors): {by_rule(warnings)}.", 1)
+    click.echo(f"{source}: ok with {count} ({by_rule(warnings)})" if warnings else f"{source}: ok")
+
+
+def by_rule(warnings) -> str:
+    """How many warnings each rule gave, most first: 'long-answer 2, no-subject 1'."""
+    from collections import Counter
+
+    counts = Counter(w.rule for w in warnings)
+    return ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 @main.command()

@@ -241,7 +241,9 @@ def _question(card: content.StudyCard) -> str:
     if card.kind == "cloze":
         return content.cloze_blank(card.cloze)
     if card.kind == "term":
-        return f"What is {card.front}?"
+        # Grammatical for every kind of term: "What is interceptor?" needs an article that
+        # "asylum", "in absentia" or "Hakodate Airport" must not get.
+        return f"What is meant by “{card.front}”?"
     return card.front
 
 

@@ -16,7 +16,7 @@ class Problem:
     key: str
     message: str
     severity: str = "error"
-    rule: str = ""  # which lint rule found it (warnings only)
+    rule: str = ""  # warnings only: the lint rule that found it, for the count per rule
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}:{self.column}"

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
-from exporter import content
+from exporter import content, rules
 from exporter.errors import Problem
 from exporter.locations import Source, format_key
+from exporter.rules import WORD, key_words
 from exporter.syntax import FACT_REF, find_deletion
-
-WORD = re.compile(r"[^\W_]+(?:[.,][^\W_]+)*")
-# Words that carry no fact of their own; an answer made only of them needs no support.
-STOP = frozenset(
-    "about after also among and because been before being between both could during each from "
-    "have into more most only other over same some such than that their them then there these "
-    "they this those through under very were what when where which while will with would year "
-    "years the his her its was for not but who how why".split()
-)
-
-
-def key_words(text: str) -> set[str]:
-    """The words of a plain text that must appear in a passage supporting it."""
-    words = {w.lower() for w in WORD.findall(text)}
-    return {w for w in words if (len(w) >= 4 or any(ch.isdigit() for ch in w)) and w not in STOP}
 
 
 def lint(source: Source) -> list[Problem]:
@@ -31,25 +15,27 @@ def lint(source: Source) -> list[Problem]:
     book = content.build(doc, content.WordsOnly)
     warnings: list[Problem] = []
 
-    def warn(key: tuple, message: str) -> None:
+    def warn(key: tuple, rule: str, message: str) -> None:
         line, col = source.key_positions.get(key) or source.where(key)
-        warnings.append(Problem(source.path, line, col, format_key(key), message, "warning"))
+        warnings.append(Problem(source.path, line, col, format_key(key), message, "warning", rule))
 
     # 1. Every fact is used somewhere, or it is a value nobody sees.
     used = {m.group(1) for m in FACT_REF.finditer(source.text)}
     for name in doc.facts:
         if name not in used:
-            warn(("facts", name), f"fact '{name}' is never used; use it as ${{{name}}} or remove it")
+            warn(("facts", name), "unused-fact", f"fact '{name}' is never used; use it as ${{{name}}} or remove it")
 
     # 2. Every chapter has cards.
     for i, chapter in enumerate(doc.chapters):
         if not chapter.cards:
-            warn(("chapters", i), f"chapter '{chapter.id}' has no cards; add some under 'cards:'")
+            warn(("chapters", i), "no-cards", f"chapter '{chapter.id}' has no cards; add some under 'cards:'")
 
     # 3. Every answer is supported by the text it is studied from; 4. no question twice;
     # 5. no cloze deletion in a question card, where it would show as typed.
     asked: dict[str, str] = {}
+    sections = []
     for section, base in zip(book.sections, _section_keys(doc)):
+        sections.append((section, _card_keys(section, base)))
         passage = key_words(content.plain(section.html + " ".join(" ".join(e.html_fields()) for e in section.entries)))
         for j, card in enumerate(c for c in section.cards if c.kind != "term"):
             key = base + ("cards", j)
@@ -59,18 +45,24 @@ def lint(source: Source) -> list[Problem]:
                 answers, question = [card.back], card.front
                 deletion = find_deletion(card.front + " " + card.back)
                 if deletion:
-                    warn(key, f"card '{card.id}' is a question card, so '{deletion}' shows as typed; "
+                    warn(key, "cloze-in-question",
+                         f"card '{card.id}' is a question card, so '{deletion}' shows as typed; "
                          "to hide the text, write the sentence under 'cloze:' instead of 'question:' and 'answer:'")
                     answers = []  # one warning for one mistake: 'c1' is not a word to look for
             for answer in answers:
                 missing = key_words(content.plain(answer)) - passage
                 if missing:
-                    warn(key, f"card '{card.id}': '{content.plain(answer)}' is not supported by the text of "
+                    warn(key, "unsupported-answer",
+                         f"card '{card.id}': '{content.plain(answer)}' is not supported by the text of "
                          f"{section.label} (missing: {', '.join(sorted(missing))}); say it in the text or fix the answer")
             normal = " ".join(WORD.findall(content.plain(question).lower()))
             if normal in asked:
-                warn(key, f"card '{card.id}' asks the same question as card '{asked[normal]}'; merge or reword them")
+                warn(key, "same-question", f"card '{card.id}' asks the same question as card '{asked[normal]}'; merge or reword them")
             asked.setdefault(normal, card.id)
+
+    # 6. The rules of formulating cards (exporter/rules.py).
+    for key, rule, message in rules.check(sections):
+        warn(key, rule, message)
     return sorted(warnings, key=lambda w: (w.line, w.column))
 
 
@@ -78,3 +70,9 @@ def _section_keys(doc) -> list[tuple]:
     """The data key of each section of content.build's output, in the same order."""
     keys: list[tuple] = [("chapters", i) for i in range(len(doc.chapters))]
     return keys + [(kind,) for kind in content.PART_KINDS if getattr(doc, kind) is not None]
+
+
+def _card_keys(section: content.Section, base: tuple) -> list[tuple]:
+    """The data key of each of a section's cards: glossary terms first, then its cards."""
+    terms = sum(card.kind == "term" for card in section.cards)
+    return [base + ("terms", i) for i in range(terms)] + [base + ("cards", j) for j in range(len(section.cards) - terms)]

@@ -96,7 +96,7 @@ def expected_sides(fields: dict[str, str]) -> tuple[str, str]:
     if kind == "Cloze":
         return plain(cloze_blank(cloze_pieces(fields["Text"]))), plain(cloze_reveal(cloze_pieces(fields["Text"])))
     if kind == "Term":
-        return f"What is {plain(fields['Term'])}?", plain(fields["Definition"])
+        return f"What is meant by “{plain(fields['Term'])}”?", plain(fields["Definition"])
     return plain(fields["Question"]), plain(fields["Answer"])
 
 

@@ -226,7 +226,7 @@ def test_questions_and_answers_show_what_the_cards_say(tiny_book):
     assert text(revealed.find(".//x:b", NS)) == "6 September 1976"
     cloze = content.plain(content.cloze_reveal(by_id["landing-date-cloze"].cloze))
     assert answer("landing-date-cloze") == [f"{cloze} Back to question"]
-    assert question("term-foxbat").startswith("What is Foxbat?")
+    assert question("term-foxbat").startswith("What is meant by “Foxbat”?")
     assert answer("term-foxbat") == ["NATO’s reporting name for the MiG-25. Back to question"]
 
 
