@@ -1,6 +1,7 @@
 """Benchmark: the whole CLI, as a user runs it, against the cost of merely importing its libraries.
 
-    .venv/bin/python benchmarks/bench.py [--sizes 100,1000,10000] [--repeat 3] [--keep DIR] [--strict]
+    .venv/bin/python benchmarks/bench.py [--sizes 100,1000,10000] [--repeat 3] [--edits 15] [--keep DIR]
+                                         [--imports] [--strict]
 
 Every measurement is one fresh `python -m exporter ...` process: wall time from start to exit,
 and that process's own peak resident memory (os.wait4 returns the rusage of exactly the child
@@ -10,8 +11,11 @@ judged on ratios measured in the same run, next to the floor: a Python process t
 imports click, genanki and ebooklib.
 
 Cases: the real source (`source/belenko-defection.yaml`) built into a fresh directory, rebuilt
-unchanged (the fast path) and checked; then synthetic sources of each size (see
-benchmarks/synthetic.py), the same three ways, and the growth of build time between sizes.
+unchanged (the fast path) and checked, and the modules `check` imports; `exporter watch` on a
+copy of it, timed from each of --edits one-word saves to the summary line it prints; then
+synthetic sources of each size (see benchmarks/synthetic.py), the same three ways, and the
+growth of build time between sizes. With --imports, where a cold build's and a check's import
+time goes (-X importtime, grouped by library), next to their wall time.
 For information, two import-only processes sampled like the floor: what `build` and `check`
 import before they do any work (libraries and the validation model), next to the floor.
 Exit status 0 even when a target fails, unless --strict is given. POSIX only (os.wait4).
@@ -30,6 +34,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import median
+
+import import_groups
+import watch_latency
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,8 +55,9 @@ REAL_BUILD_VS_FLOOR = 2.0  # real source, both outputs, whole process: at most 2
 CHECK_VS_BUILD = 0.5  # `check` at most half the time of `build`
 BIG_CARDS, BIG_SECONDS, BIG_MB = 10_000, 3.0, 300.0  # 10,000 cards: at most 3 s and 300 MB
 GROWTH_SLACK = 1.2  # 10x the cards, at most 12x the time
-REBUILD_SECONDS = 0.1  # an unchanged rebuild (fast path)
-HEAVY = ("genanki", "ebooklib")  # what `check` must never import
+REBUILD_VS_FLOOR = 0.5  # an unchanged rebuild (fast path): at most half the floor
+WATCH_MS = 100.0  # `watch`, from saving the source to the summary line: median under 100 ms
+HEAVY = ("genanki", "ebooklib", "PIL", "markdown_it")  # what `check` must never import
 
 
 @dataclass
@@ -100,17 +109,23 @@ def exporter(*args: str) -> list[str]:
     return [sys.executable, "-m", "exporter", *map(str, args)]
 
 
+def _empty(folder: Path) -> Path:
+    """folder, made empty."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def imports_of(args: list[str], cwd: Path = ROOT) -> list[import_groups.Import]:
+    """What a command imports, from `python -X importtime`."""
+    return import_groups.parse(run_once([sys.executable, "-X", "importtime", *args[1:]], cwd).stderr)
+
+
 def imported_modules(args: list[str], cwd: Path = ROOT) -> tuple[set[str], list[tuple[int, str]]]:
     """Modules a command imports (top-level names), and (cumulative µs, module) of the slowest."""
-    run = run_once([sys.executable, "-X", "importtime", *args[1:]], cwd)
-    names, slow = set(), []
-    for line in run.stderr.splitlines():
-        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
-        if m:
-            names.add(m.group(4).split(".")[0])
-            if len(m.group(3)) <= 3:  # imported directly by the command, not by a library
-                slow.append((int(m.group(2)), m.group(4)))
-    return names, sorted(slow, reverse=True)
+    imports = imports_of(args, cwd)
+    slow = [(imp.cumulative_us, imp.name) for imp in imports if imp.depth <= 1]  # not a library's own
+    return {imp.name.split(".")[0] for imp in imports}, sorted(slow, reverse=True)
 
 
 # --- the table --------------------------------------------------------------------------------
@@ -142,9 +157,13 @@ HEADER = ["case", "cards", "wall s", "peak MB", "x floor", "target", "measured",
 
 
 def print_table(rows: list[Row]) -> None:
-    cells = [HEADER] + [r.cells() for r in rows]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(HEADER))]
-    right = {1, 2, 3, 4}
+    print_cells(HEADER, [r.cells() for r in rows], right={1, 2, 3, 4})
+
+
+def print_cells(header: list[str], rows: list[list[str]], right: set[int]) -> None:
+    """Columns padded to their widest cell; those in `right` aligned right."""
+    cells = [header] + rows
+    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
     for n, line in enumerate(cells):
         print("  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths))).rstrip())
         if n == 0:
@@ -201,9 +220,7 @@ def bench_source(label: str, source: Path, cards: int | None, work: Path, repeat
     rewrote = False
     for i in range(repeat):
         out = work / f"out-{re.sub(r'[^a-z0-9]+', '-', label)}-{i}"
-        shutil.rmtree(out, ignore_errors=True)
-        out.mkdir(parents=True)
-        builds.append(run_once(exporter("build", source, "-o", out), ROOT))
+        builds.append(run_once(exporter("build", source, "-o", _empty(out)), ROOT))
         before = _files(out)
         rebuilds.append(run_once(exporter("build", source, "-o", out), ROOT))
         rewrote = rewrote or _files(out) != before
@@ -244,9 +261,10 @@ def case_rows(case: Case, floor: Floor, real: bool, problems: list[str]) -> list
     if build.code == 0 and not fast:
         problems.append(f"{case.label}: the unchanged rebuild rewrote the outputs (exit {rebuild.code}):\n"
                         f"{rebuild.stdout[-500:]}{rebuild.stderr[-1500:]}")
+    ratio = rebuild.wall / floor.wall
     rows.append(Row(f"{case.label}: rebuild unchanged", n, rebuild.wall, rebuild.peak_mb, floor,
-                    f"<= {REBUILD_SECONDS:g} s", f"{rebuild.wall:.3f} s" + ("" if fast else " (rewrote outputs)"),
-                    fast and rebuild.wall <= REBUILD_SECONDS))
+                    f"<= {REBUILD_VS_FLOOR:g}x floor", f"{ratio:.2f}x floor" + ("" if fast else " (rewrote outputs)"),
+                    fast and ratio <= REBUILD_VS_FLOOR))
 
     if check.code != 0:
         problems.append(f"{case.label}: check failed (exit {check.code}):\n{check.stderr[-2000:]}")
@@ -258,6 +276,61 @@ def case_rows(case: Case, floor: Floor, real: bool, problems: list[str]) -> list
     return rows
 
 
+def watch_row(source: Path, work: Path, edits: int, problems: list[str]) -> Row:
+    """`exporter watch` on a copy of source: from each one-word save to the summary line."""
+    folder = work / "watch"
+    _empty(folder / "out")
+    copy = folder / source.name
+    shutil.copyfile(source, copy)
+    latencies, maxrss, problem = watch_latency.save_to_summary(exporter("watch", copy, "-o", folder / "out"),
+                                                               copy, edits, ROOT)
+    if problem:
+        problems.append(problem)
+    row = Row("real: watch, save to summary", target=f"median of {edits} < {WATCH_MS:g} ms",
+              peak_mb=_maxrss_mb(maxrss) if maxrss is not None else None)
+    if latencies:
+        ms = sorted(t * 1000 for t in latencies)
+        row.measured = f"{median(ms):.0f} ms ({ms[0]:.0f}-{ms[-1]:.0f}, {len(ms)} saves)"
+        row.ok = not problem and median(ms) < WATCH_MS
+    else:
+        row.measured, row.ok = "no summary seen", False
+    return row
+
+
+def print_import_breakdown(source: Path, work: Path, repeat: int) -> None:
+    """Where a cold build's and a check's import time goes, per library (-X importtime). Of
+    `repeat` runs, the fastest wall time and the least disturbed import report (smallest total)."""
+    commands = {"build": lambda out: exporter("build", source, "-o", out), "check": lambda out: exporter("check", source)}
+    walls: dict[str, float] = {}
+    groups: dict[str, dict[str, float]] = {}
+    chains: dict[str, tuple[str, ...] | None] = {}
+    for _ in range(repeat):
+        for command, args in commands.items():
+            out = work / f"out-imports-{command}"
+            wall = run_once(args(_empty(out)), ROOT).wall * 1000
+            walls[command] = min(walls.get(command, wall), wall)
+            imports = imports_of(args(_empty(out)))
+            ms = import_groups.group_ms(imports)
+            if command not in groups or sum(ms.values()) < sum(groups[command].values()):
+                groups[command] = ms
+                if command == "build":
+                    chains = {name: import_groups.importers_of(imports, name) for name in ("asyncio", "ssl")}
+    names = list(commands)
+    totals = {c: sum(groups[c].values()) for c in names}
+    rows = [["wall, without -X importtime"] + [f"{walls[c]:.0f}" for c in names],
+            ["imports (-X importtime)"] + [f"{totals[c]:.0f}" for c in names]]
+    order = sorted({g for c in names for g in groups[c]}, key=lambda g: -groups["build"].get(g, 0.0))
+    rows += [[f"  {group}"] + [f"{groups[c][group]:.0f}" if group in groups[c] else "-" for c in names] for group in order]
+    print(f"\nwhere the time goes (ms), cold build into an empty folder and check, best of {repeat}; each "
+          "module's own import time given to the library it was imported for:")
+    print_cells(["", *names], rows, right={1, 2})
+    for name, chain in chains.items():
+        if chain is not None:
+            print(f"{name} is first imported through: {' -> '.join(chain) or 'the program itself'}")
+    print("-X importtime adds overhead of its own, so its sums run above the imports' true cost; for the split\n"
+          "between importing and working, compare the rows \"build's imports alone\" and \"real: build\" below.")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -267,7 +340,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="write the synthetic sources and outputs to DIR and keep them")
     parser.add_argument("--source", type=Path, default=REAL_SOURCE, help="the real source (default: %(default)s)")
-    parser.add_argument("--imports", action="store_true", help="also list the slowest imports of build and check")
+    parser.add_argument("--edits", type=int, default=15,
+                        help="one-word saves timed in `exporter watch`; 0 to skip (default: %(default)s)")
+    parser.add_argument("--imports", action="store_true",
+                        help="also show where build's and check's import time goes, and their slowest imports")
     parser.add_argument("--strict", action="store_true", help="exit 1 if any target fails")
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -279,8 +355,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         work = Path(tempfile.mkdtemp(prefix="exporter-bench-"))
 
+    # The commands run as an installed tool does: with its bytecode cached after the first run.
+    cached = os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is None
     print(f"exporter benchmark: Python {platform.python_version()}, {platform.system()} {platform.machine()}, "
           f"{os.cpu_count()} CPUs; best of {repeat}; work dir {work}")
+    if not cached:
+        print("PYTHONDONTWRITEBYTECODE is unset for the measured processes, so that they use cached bytecode.")
     rows: list[Row] = []
     problems: list[str] = []
     floor, build_imports, check_imports = Floor(), Floor(BUILD_IMPORTS), Floor(CHECK_IMPORTS)
@@ -293,16 +373,17 @@ def main(argv: list[str] | None = None) -> int:
 
         real: Case | None = None
         heavy: list[str] = []
+        watch: Row | None = None
         if args.source.is_file():
             real = bench_source("real", args.source, None, work, repeat, floor, build_imports, check_imports)
             names, _ = imported_modules(exporter("check", args.source))
             heavy = sorted(set(HEAVY) & names)
+            if args.edits > 0:
+                watch = watch_row(args.source, work, args.edits, problems)
             if args.imports:
+                print_import_breakdown(args.source, work, repeat)
                 for command in ("build", "check"):
-                    out = work / "out-imports"
-                    shutil.rmtree(out, ignore_errors=True)
-                    out.mkdir()
-                    extra = ["-o", str(out)] if command == "build" else []
+                    extra = ["-o", str(_empty(work / "out-imports"))] if command == "build" else []
                     _, slow = imported_modules(exporter(command, args.source, *extra))
                     print(f"\nslowest imports of `exporter {command}` (cumulative ms, -X importtime, two levels):")
                     for us, name in slow[:12]:
@@ -327,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += case_rows(real, floor, True, problems)
         rows.append(Row("real: check imports", target="no " + "/".join(HEAVY),
                         measured=", ".join(heavy) or "none", ok=not heavy))
+    if watch:
+        rows.append(watch)
     for case in cases:
         rows += case_rows(case, floor, False, problems)
     built = [c for c in cases if c.build.code == 0]
