@@ -34,7 +34,13 @@ def write_inputs(source: str | Path, folder: str | Path) -> dict[str, int]:
         def block(self, text: str) -> str:
             return self._facts(text)
 
-        inline = cloze = block
+        inline = block
+
+        def cloze(self, text: str):
+            from exporter.syntax import Deletion, cloze_pieces
+
+            return tuple(Deletion(p.number, self._facts(p.answer), self._facts(p.hint)) if isinstance(p, Deletion)
+                         else self._facts(p) for p in cloze_pieces(self._facts(text)))
 
     folder = Path(folder)
     document = load(source).document
@@ -60,7 +66,9 @@ def write_inputs(source: str | Path, folder: str | Path) -> dict[str, int]:
 def _fields(card) -> list[str]:
     """A note's fields in the order of exporter's note types."""
     if card.kind == "cloze":
-        return [card.front, card.extra, card.label, card.id]
+        from exporter.anki import cloze_field
+
+        return [cloze_field(card), card.extra, card.label, card.id]
     return [card.front, card.back, card.extra, card.label, card.id]
 
 
@@ -76,7 +84,7 @@ def _question(card) -> tuple[str, str]:
     from exporter.content import cloze_blank, cloze_reveal
 
     if card.kind == "cloze":
-        front, back = cloze_blank(card.front), cloze_reveal(card.front, "strong")
+        front, back = cloze_blank(card.cloze), cloze_reveal(card.cloze, "strong")
     else:
         front, back = card.front, card.back
     return front, f"{back}\n\n{card.extra}" if card.extra else back
