@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from exporter import model
+from exporter import model, typography
 from exporter.load import CLOZE, substitute
 
 PART_KINDS = ("timeline", "people", "glossary", "faq", "factors")
@@ -115,7 +115,7 @@ class Content:
         return unicodedata.normalize("NFC", text).replace("&", "&amp;")
 
     def block(self, text: str) -> str:
-        return _markdown().render(self._fill(text)) if text else ""
+        return typography.apply(_markdown().render(self._fill(text))) if text else ""
 
     def inline(self, text: str) -> str:
         return self._inline(self._facts(text))
@@ -136,7 +136,7 @@ class Content:
         if not filled:
             return ""
         escaped = self._escape(filled)
-        return escaped if PLAIN_TEXT.fullmatch(escaped) else _markdown().renderInline(escaped)
+        return typography.apply(escaped if PLAIN_TEXT.fullmatch(escaped) else _markdown().renderInline(escaped))
 
     def plain_inline(self, text: str) -> str:
         return plain(self.inline(text))
