@@ -169,6 +169,8 @@ def build(document: model.Document, renderer: type[Content] = Content) -> Book:
         title = c.plain_inline(part.title)
         tags = (f"{root}::{kind}",)
         entries = tuple(_entry(c, entry) for entry in getattr(part, PART_ENTRIES[kind]))
+        if kind == "glossary":  # in dictionary order, whatever the order they were written in
+            entries = tuple(sorted(entries, key=lambda e: typography.sort_key(plain(e["term"]))))
         cards = tuple(_card(c, card, kind, title, tags) for card in part.cards)
         if kind == "glossary":
             cards = tuple(
