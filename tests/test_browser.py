@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from conftest import REAL_SOURCE
+from conftest import REAL_SOURCE, TINY
 from exporter import content, epub, load, preview
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[test]')")
@@ -226,9 +227,10 @@ def contrast(a: str, b: str) -> float:
 
 @pytest.mark.parametrize("night", [False, True], ids=["day", "night"])
 def test_cards_on_a_phone(phone, real, night):
-    book = real[0]
-    own_colours = None
-    for side in preview.sides(book):
+    # The real deck, and the tiny one: only it has an Extra box.
+    book, tiny = real[0], content.build(load.load(TINY).document)
+    own_colours, checked = None, Counter()
+    for side in [*preview.sides(book), *preview.sides(tiny)]:
         for html in (side.front, side.back):
             phone.set_content(preview.card_page(book, html, night))
             shown = phone.evaluate(CARD_JS)
@@ -241,16 +243,21 @@ def test_cards_on_a_phone(phone, real, night):
                 style, top, bottom, left, background, height = shown["rule"]
                 assert (style, top, bottom, left, background, height) == ("solid", "1px", "0px", "0px",
                                                                          "rgba(0, 0, 0, 0)", 1), side.card.id
+                checked["rule"] += 1
             if shown["extra"]:  # a box that can be seen
                 border, width, fill = shown["extra"]
                 assert width == "1px" and contrast(border, shown["background"]) >= 1.4, side.card.id
                 assert fill != shown["background"], side.card.id
+                checked["extra"] += 1
             if shown["answer"] and html is side.back:
                 text, weight, align = shown["answer"]
                 if len(text) <= 20:  # a short answer: bold, centred
                     assert int(weight) >= 600 and align == "center", (side.card.id, text)
+                    checked["short"] += 1
                 elif len(text) >= 60:  # a long one reads as running text
                     assert int(weight) == 400 and align in ("start", "left"), (side.card.id, text)
+                    checked["long"] += 1
+    assert min(checked[k] for k in ("rule", "extra", "short", "long")) > 0, checked
     text, background = (sum(rgb(c)) for c in own_colours)
     assert (text > background) == night  # light on dark by night, dark on light by day
     assert contrast(*own_colours) >= 7
