@@ -23,7 +23,7 @@ from pathlib import Path
 
 import genanki
 
-from exporter import content
+from exporter import content, typography
 from exporter.syntax import Deletion
 from exporter.zips import zip_bytes_to
 
@@ -162,7 +162,7 @@ def deck_notes(book: content.Book) -> list[_Note]:
     book_id = book.meta.id
     notes = []
     for card in book.cards:
-        source, extra = _literal(html.escape(card.label)), _literal(card.extra)
+        source, extra = _literal(typography.apply(html.escape(card.label))), _literal(card.extra)
         if card.kind == "cloze":
             fields = (cloze_field(card), extra, source, card.id)
         else:
@@ -173,13 +173,15 @@ def deck_notes(book: content.Book) -> list[_Note]:
 
 def note_types(book: content.Book) -> dict[str, genanki.Model]:
     css = asset("card.css")
+    # Every back side runs the same script; written once, in its own file.
+    script = f"<script>\n{asset('card-back.js')}</script>\n"
     return {
         kind: genanki.Model(
             model_id=_stable_id(book, f"notetype:{kind}"),
             name=_notetype_name(book, kind),
             fields=[{"name": name} for name in FIELDS[kind]],
             templates=[
-                {"name": name, "qfmt": asset(f"card-{stem}-front.html"), "afmt": asset(f"card-{stem}-back.html")}
+                {"name": name, "qfmt": asset(f"card-{stem}-front.html"), "afmt": asset(f"card-{stem}-back.html") + script}
                 for name, stem in templates
             ],
             css=css,

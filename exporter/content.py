@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Literal
 
-from exporter import model
+from exporter import model, typography
 from exporter.syntax import Deletion, Piece, cloze_pieces, substitute
 
 PartKind = Literal["timeline", "people", "glossary", "faq", "factors"]
@@ -190,7 +190,7 @@ class Content:
         return unicodedata.normalize("NFC", text).replace("&", "&amp;")
 
     def block(self, text: str) -> str:
-        return _markdown().render(self._fill(text)) if text else ""
+        return typography.apply(_markdown().render(self._fill(text))) if text else ""
 
     def inline(self, text: str) -> str:
         return self._inline(self._facts(text))
@@ -208,7 +208,7 @@ class Content:
         if not filled:
             return ""
         escaped = self._escape(filled)
-        return escaped if PLAIN_TEXT.fullmatch(escaped) else _markdown().renderInline(escaped)
+        return typography.apply(escaped if PLAIN_TEXT.fullmatch(escaped) else _markdown().renderInline(escaped))
 
     def plain_inline(self, text: str) -> str:
         return plain(self.inline(text))
@@ -246,6 +246,8 @@ def build(document: model.Document, renderer: type[Content] = Content) -> Book:
         tags = (f"{root}::{kind}",)
         key, entry_type = PART_ENTRIES[kind]
         entries = tuple(_entry(c, entry, entry_type) for entry in getattr(part, key))
+        if kind == "glossary":  # in dictionary order, whatever the order they were written in
+            entries = tuple(sorted(entries, key=lambda e: typography.sort_key(plain(e.term))))
         cards = tuple(_card(c, card, kind, title, tags) for card in part.cards)
         if kind == "glossary":
             cards = tuple(

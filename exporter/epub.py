@@ -24,11 +24,12 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 from string import Template
+from xml.sax.saxutils import quoteattr
 
 from ebooklib import epub
 from lxml import etree
 
-from exporter import __version__, content, cover
+from exporter import __version__, content, cover, typography
 from exporter.zips import zip_bytes_to
 
 PAGE = Template(resources.files("exporter").joinpath("assets/book.xhtml").read_text("utf-8"))
@@ -62,6 +63,7 @@ class Page:
     body: str  # XHTML
     toc: tuple[tuple[str, str], ...] = ()  # (plain title, fragment): its second-level entries
     in_toc: bool = True
+    cover: bool = False  # the cover page: inline SVG, sized to the screen
 
 
 def identifier(book_id: str) -> str:
@@ -111,7 +113,7 @@ def write(book: content.Book, path: Path, *, modified: datetime, source_sha256: 
         "mtime": modified.astimezone(timezone.utc),
         "compresslevel": 0,  # _repack compresses it, once
     })
-    _repack(buffer.getvalue(), path)
+    _repack(buffer.getvalue(), path, meta.language)
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -126,13 +128,20 @@ def _pages(book: content.Book, source_sha256: str) -> list[Page]:
 
 
 def _cover_page(book: content.Book) -> Page:
-    alt = f"Cover: {book.title}" + (f" – {book.subtitle}" if book.subtitle else "") + f", by {book.meta.author}"
+    """The cover image in an SVG wrapper: its viewBox scales the image to fit whatever screen
+    it is shown on, whole, where an <img> would be as wide as the screen and cut at the foot.
+    The author is given as written (it may be a name or "Compiled by ...")."""
+    alt = f"Cover: {book.title}" + (f" – {book.subtitle}" if book.subtitle else "") + f". {book.meta.author}"
+    width, height = cover.SIZE
     body = (
         '<section class="cover" epub:type="cover">\n'
-        f'<img role="doc-cover" src="{COVER_IMAGE}" alt="{_esc(alt)}"/>\n'
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" '
+        f'width="100%" height="100%" viewBox="0 0 {width} {height}" preserveAspectRatio="xMidYMid meet" '
+        f'role="img" aria-label="{_esc(alt)}">\n<title>{_esc(alt)}</title>\n'
+        f'<image width="{width}" height="{height}" xlink:href="{COVER_IMAGE}"/>\n</svg>\n'
         "</section>"
     )
-    return Page("cover.xhtml", "Cover", "frontmatter", body, in_toc=False)
+    return Page("cover.xhtml", "Cover", "frontmatter", body, in_toc=False, cover=True)
 
 
 def _title_page(book: content.Book) -> Page:
@@ -141,7 +150,7 @@ def _title_page(book: content.Book) -> Page:
     if book.subtitle:
         lines.append(f'<p class="subtitle" role="doc-subtitle">{_esc(book.subtitle)}</p>')
     lines.append(f'<p class="author">{_esc(meta.author)}</p>')
-    lines.append(f'<p class="edition">Edition of {_esc(meta.edition)}</p>')
+    lines.append(f'<p class="edition">Edition of {_edition(meta.edition)}</p>')
     body = '<section class="titlepage" epub:type="titlepage">\n' + "\n".join(lines) + "\n</section>"
     return Page("title.xhtml", "Title page", "frontmatter", body, in_toc=False)
 
@@ -152,9 +161,9 @@ def _nav(pages: list[Page]) -> Page:
     for page in pages:
         if not page.in_toc:
             continue
-        sub = "".join(f'<li><a href="{page.name}#{frag}">{_esc(title)}</a></li>\n' for title, frag in page.toc)
+        sub = "".join(f'<li><a href="{page.name}#{frag}">{_title(title)}</a></li>\n' for title, frag in page.toc)
         sub = f"\n<ol>\n{sub}</ol>\n" if sub else ""
-        entries.append(f'<li><a href="{page.name}">{_esc(page.title)}</a>{sub}</li>\n')
+        entries.append(f'<li><a href="{page.name}">{_title(page.title)}</a>{sub}</li>\n')
     landmarks = "".join(
         f'<li><a epub:type="{kind}" href="{href}">{_esc(title)}</a></li>\n'
         for kind, _, title, href in _landmarks(pages)
@@ -183,7 +192,7 @@ def _landmarks(pages: list[Page]) -> list[tuple[str, str, str, str]]:
 def _chapter(section: content.Section) -> Page:
     body = (
         '<section epub:type="chapter" role="doc-chapter">\n'
-        f"<h1>{_esc(section.label)}</h1>\n{section.html}{_check(section)}</section>"
+        f"<h1>{_title(section.label)}</h1>\n{section.html}{_check(section)}</section>"
     )
     return Page(_file(section), section.label, "bodymatter", body)
 
@@ -192,7 +201,7 @@ def _part(section: content.Section) -> Page:
     epub_type, role = PART_SEMANTICS[section.kind]
     body = (
         f'<section epub:type="{epub_type}" role="{role}">\n'
-        f"<h1>{_esc(section.title)}</h1>\n{section.html}{_entries(section)}{_check(section)}</section>"
+        f"<h1>{_title(section.title)}</h1>\n{section.html}{_entries(section)}{_check(section)}</section>"
     )
     return Page(_file(section), section.title, "backmatter", body)
 
@@ -248,34 +257,38 @@ def _question(card: content.StudyCard) -> str:
 
 
 def _answers(book: content.Book) -> Page:
-    """The answers, grouped by section, each linking back to its question."""
-    groups, toc = [], []
+    """The answers, grouped by section under the same headings as in the chapters. One entry
+    in the contents: the sections' titles are listed there already, with their chapters."""
+    groups = []
     for section in book.sections:
         if not section.cards:
             continue
-        anchor = f"answers-{_key(section)}"
-        toc.append((section.label, anchor))
-        items = "".join(_answer(card, _file(section)) for card in section.cards)
-        groups.append(f'<section id="{anchor}">\n<h2>{_esc(section.label)}</h2>\n<ol>\n{items}</ol>\n</section>\n')
+        notes = "".join(_answer(card, number, _file(section)) for number, card in enumerate(section.cards, 1))
+        groups.append(f'<section id="answers-{_key(section)}">\n<h2>{_title(section.label)}</h2>\n{notes}</section>\n')
     body = (
         '<section class="answers" epub:type="endnotes" role="doc-endnotes">\n<h1>Answers</h1>\n'
         f"{''.join(groups)}</section>"
     )
-    return Page(ANSWERS, "Answers", "backmatter", body, tuple(toc))
+    return Page(ANSWERS, "Answers", "backmatter", body)
 
 
-def _answer(card: content.StudyCard, question_file: str) -> str:
+def _answer(card: content.StudyCard, number: int, question_file: str) -> str:
+    """One answer as one note, the shape e-readers show in a pop-up of its own: an element of
+    its own with epub:type="endnote" (not an <li>: Kindle then runs the next notes into the
+    pop-up), opening with the link back to its question, numbered as in the chapter's list.
+    Its question comes first, in small type, so the answer makes sense where it stands.
+    No role: doc-endnote is deprecated (DPUB-ARIA 1.1, EPUBCheck warns RSC-017) and only
+    ever meant a list item; the section's doc-endnotes says what these are."""
     answer = content.cloze_reveal(card.cloze) if card.kind == "cloze" else card.back
     back = (
-        f'<a class="backlink" epub:type="backlink" role="doc-backlink" '
-        f'href="{question_file}#q-{card.id}">Back to question</a>'
+        f'<a class="backlink" epub:type="backlink" role="doc-backlink" href="{question_file}#q-{card.id}" '
+        f'aria-label="Back to question {number}">{number}.</a>'
     )
-    # The link home ends the last paragraph: no line of its own for every answer.
-    if card.extra:
-        paragraphs = f'<p>{answer}</p><p class="extra">{card.extra} {back}</p>'
-    else:
-        paragraphs = f"<p>{answer} {back}</p>"
-    return f'<li id="a-{card.id}">{paragraphs}</li>\n'
+    extra = f'\n<p class="extra">{card.extra}</p>' if card.extra else ""
+    return (
+        f'<div class="answer" id="a-{card.id}" epub:type="endnote">\n'
+        f'<p class="question">{back} {_question(card)}</p>\n<p>{answer}</p>{extra}\n</div>\n'
+    )
 
 
 def _sources(book: content.Book) -> Page:
@@ -292,12 +305,16 @@ def _colophon(book: content.Book, source_sha256: str) -> Page:
     body = (
         '<section epub:type="colophon" role="doc-colophon">\n<h1>Colophon</h1>\n'
         f"<p>{_esc(meta.rights)}</p>\n<dl>\n"
-        f"<dt>Edition</dt>\n<dd>{_esc(meta.edition)}</dd>\n"
+        f"<dt>Edition</dt>\n<dd>{_edition(meta.edition)}</dd>\n"
         f'<dt>Source content hash (SHA-256)</dt>\n<dd><code class="hash">{_esc(source_sha256)}</code></dd>\n'
         f"<dt>Made with</dt>\n<dd>exporter {_esc(__version__)}</dd>\n"
         "</dl>\n</section>"
     )
     return Page("colophon.xhtml", "Colophon", "backmatter", body)
+
+
+def _edition(iso: str) -> str:
+    return f'<time datetime="{_esc(iso)}">{_esc(typography.prose_date(iso))}</time>'
 
 
 def _key(section: content.Section) -> str:
@@ -313,6 +330,11 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def _title(text: str) -> str:
+    """A plain-text title as a heading or link: escaped, its names kept whole as in the text."""
+    return typography.apply(_esc(text))
+
+
 # --- packaging ------------------------------------------------------------------------------
 
 
@@ -325,7 +347,8 @@ class _Item(epub.EpubHtml):
 
 def _item(page: Page, language: str, direction: str) -> epub.EpubHtml:
     xhtml = PAGE.substitute(
-        lang=_esc(language), dir=direction, title=_esc(page.title), matter=page.matter, body=page.body
+        lang=_esc(language), dir=direction, title=_esc(page.title), matter=page.matter, body=page.body,
+        html_class=' class="cover"' if page.cover else "",
     ).encode("utf-8")
     try:
         etree.fromstring(xhtml)
@@ -334,6 +357,8 @@ def _item(page: Page, language: str, direction: str) -> epub.EpubHtml:
     item = _Item(uid=Path(page.name).stem, file_name=page.name, media_type="application/xhtml+xml", content=xhtml)
     if page.name == "nav.xhtml":
         item.properties.append("nav")
+    if page.cover:
+        item.properties.append("svg")
     return item
 
 
@@ -360,10 +385,15 @@ def _accessibility() -> list[tuple[str, str]]:
     )
 
 
-def _repack(data: bytes, path: Path) -> None:
+def _repack(data: bytes, path: Path, language: str) -> None:
     """Rewrite ebooklib's zip with fixed entry times: mimetype first and stored, then the
-    entries in ebooklib's (deterministic) order; the PNG is already compressed."""
+    entries in ebooklib's (deterministic) order; the PNG is already compressed. The package
+    document gets the xml:lang that ebooklib leaves out (Ace's epub-lang): the language of
+    its metadata, which accessibility checkers and screen readers go by."""
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         entries = [(i.filename, z.read(i), i.filename not in ("mimetype", f"EPUB/{COVER_IMAGE}")) for i in z.infolist()]
+    opf = f"<package xml:lang={quoteattr(language)} ".encode()
+    entries = [(name, blob.replace(b"<package ", opf, 1) if name == "EPUB/content.opf" else blob, compress)
+               for name, blob, compress in entries]
     entries.sort(key=lambda entry: entry[0] != "mimetype")  # stable: the rest keep their order
     zip_bytes_to(path, entries)

