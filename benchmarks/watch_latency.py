@@ -4,8 +4,9 @@
 process; SOURCE is a scratch copy, since it is edited), waits until it says it is watching,
 then saves `edits` one-word edits one after another. Each save is made the way most editors
 make it, a new file renamed over the old one, so the watcher never reads half a file; each
-is timed from the rename to the build summary on the process's standard output, and the
-next save waits until the process is quiet again.
+is timed from the rename to the build summary on the process's standard output. The next
+save waits until the process is quiet again, plus a delay that spreads the saves evenly over
+the watcher's polling step (see SPREAD).
 
 The edited words are in the prose of block scalars (`text: |`), spread over the whole file,
 never inside `${...}`, a link or a key: each edit capitalises one word, which changes the
@@ -28,6 +29,10 @@ WORD = re.compile(r"(?<![\w${}:./#-])[a-z]{6,}(?![\w}:/-])")
 SUMMARY = re.compile(r"^\d+ chapters?; \d+ notes?:")
 READY = "Watching "
 TIMEOUT = 30.0  # seconds for one save to be built, or for the first build
+# A watcher that polls sees a save at its next step. An author saves at any moment of the
+# step; saving a fixed time after the last summary would always hit the same moment, so the
+# saves are spread evenly over this many seconds (a multiple of watch's step).
+SPREAD = 0.1
 
 
 def prose_words(text: str) -> list[tuple[int, int]]:
@@ -97,9 +102,10 @@ def save_to_summary(command: list[str], source: Path, edits: int, cwd: Path) -> 
         _wait_for(lines, lambda line: line.startswith(READY), seen)
         _drain(lines, 0.3, seen)
         saving = source.with_name(source.name + ".saving")
-        for start, end in chosen:
+        for n, (start, end) in enumerate(chosen):
             text = text[:start] + text[start].upper() + text[start + 1:end] + text[end:]
             saving.write_text(text, "utf-8")
+            time.sleep((n + 0.5) / edits * SPREAD)
             saved = time.perf_counter()
             os.replace(saving, source)
             latencies.append(_wait_for(lines, SUMMARY.match, seen) - saved)
