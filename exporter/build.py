@@ -285,3 +285,25 @@ def preview(source_path: str | Path, out_file: Path | None, default_dir: Path) -
     with staged([target]) as (temp,):
         card_preview.write(book, temp)
     return target
+
+
+def new_source(path: str | Path) -> list[Path]:
+    """Write a small valid starter source at `path`, and the JSON Schema beside it if there is
+    none (the source's first line points editors at it). Never overwrites. Returns what it wrote."""
+    from importlib.resources import files
+
+    from exporter.model import schema_json
+
+    path = Path(path)
+    if path.exists():
+        raise UsageError(str(path), "already exists; the starter source never overwrites a file", "new")
+    if not path.parent.is_dir():
+        raise UsageError(str(path.parent), "directory does not exist", "new")
+    with open(path, "x", encoding="utf-8") as out:
+        out.write((files("exporter") / "assets" / "starter.yaml").read_text("utf-8"))
+    written = [path]
+    schema = path.parent / "schema.json"
+    if not schema.exists():
+        schema.write_text(schema_json() + "\n", "utf-8")
+        written.append(schema)
+    return written

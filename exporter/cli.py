@@ -48,6 +48,7 @@ CHOOSE_ANOTHER = {
     "source": f"check the path (default: {DEFAULT_SOURCE})",
     "output": "choose an output directory with -o",
     "preview": "choose another file with -o",
+    "new": "choose another path",
 }
 
 
@@ -235,6 +236,26 @@ def preview(source: Path, out_file: Path | None) -> None:
 
     target = run(lambda: write_preview(source, out_file, Path(DEFAULT_OUTPUT)))
     click.echo(f"Wrote {target}: open it in a browser.")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+def new(path: Path) -> None:
+    """Write a small, valid starter source at PATH to begin your own.
+
+    It has one chapter with a question card and a cloze card, a glossary term, a fact and
+    the schema comment editors use (schema.json is written beside it if missing). It never
+    overwrites a file.
+
+    \b
+    Example:
+      exporter new notes/my-book.yaml && exporter check --strict notes/my-book.yaml
+    """
+    from exporter.build import new_source
+
+    for written in run(lambda: new_source(path)):
+        click.echo(f"Wrote {written}")
+    click.echo(f"Next: edit {path}, then `exporter check --strict {path}` and `exporter build {path}`.")
 
 
 @main.command()

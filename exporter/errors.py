@@ -36,7 +36,7 @@ class UsageError(Exception):
     """A path or setting that cannot be used. `subject` says which one, so the CLI can say
     how to choose another."""
 
-    def __init__(self, path: str, message: str, subject: Literal["source", "output", "preview", ""] = ""):
+    def __init__(self, path: str, message: str, subject: Literal["source", "output", "preview", "new", ""] = ""):
         super().__init__(f"{path}: {message}")
         self.path, self.message, self.subject = path, message, subject
 

@@ -105,3 +105,27 @@ def test_genanki_writes_the_collection_schema_the_deck_writer_patches():
 
     digest = hashlib.sha256(apkg_schema.APKG_SCHEMA.encode()).hexdigest()
     assert digest == "a8e071f2f15c0cfbeb75fcdc68571ed2686b089186862bcb26acdb02596fee91", "genanki's collection schema changed: check anki._collection"
+
+
+def test_new_writes_a_starter_that_checks_strictly_and_builds(runner, tmp_path):
+    path = tmp_path / "notes" / "my-book.yaml"
+    path.parent.mkdir()
+    result = runner.invoke(main, ["new", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:2] == [f"Wrote {path}", f"Wrote {path.parent / 'schema.json'}"]
+    assert path.read_text("utf-8").startswith("# yaml-language-server: $schema=schema.json\n")
+    assert (path.parent / "schema.json").read_text("utf-8") == runner.invoke(main, ["schema"]).output
+    checked = runner.invoke(main, ["check", "--strict", str(path)])
+    assert checked.exit_code == 0 and checked.stderr == "", checked.output
+    built = runner.invoke(main, ["build", str(path), "-o", str(tmp_path / "out")])
+    assert built.exit_code == 0, built.output
+    assert "1 chapter; 3 notes: 1 question, 1 cloze, 1 glossary" in built.stdout
+
+
+def test_new_never_overwrites(runner, tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("my work\n")
+    result = runner.invoke(main, ["new", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr == f"{path}: error: already exists; the starter source never overwrites a file; choose another path\n"
+    assert path.read_text() == "my work\n"
