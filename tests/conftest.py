@@ -41,3 +41,32 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text("utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    """An empty output folder."""
+    path = tmp_path / "out"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _previous_build(tmp_path_factory) -> Path:
+    from exporter.cli import main
+
+    path = tmp_path_factory.mktemp("previous") / "out"
+    path.mkdir()
+    result = CliRunner().invoke(main, ["build", str(TINY), "-o", str(path)],
+                                env={"EXPORTER_STATE_DIR": str(tmp_path_factory.mktemp("state"))})
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in path.iterdir()) == ["tiny-book.apkg", "tiny-book.epub", "tiny-book.manifest.json"]
+    return path
+
+
+@pytest.fixture
+def previous(_previous_build: Path, tmp_path: Path) -> Path:
+    """An output folder holding a good build of tiny.yaml: the previous outputs (built once, copied)."""
+    copy = tmp_path / "out"
+    shutil.copytree(_previous_build, copy)
+    return copy

@@ -127,13 +127,6 @@ def col(tmp_path: Path):
     collection.close()
 
 
-@pytest.fixture
-def out(tmp_path: Path) -> Path:
-    path = tmp_path / "out"
-    path.mkdir()
-    return path
-
-
 def restyle(monkeypatch, tmp_path: Path, rule: str) -> str:
     """Make the module read a copy of the assets whose card.css ends with `rule`; the new CSS."""
     assets = tmp_path / "assets"

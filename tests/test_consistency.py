@@ -17,6 +17,7 @@ import pytest
 from lxml import etree
 
 from conftest import REAL_SOURCE, ROOT
+from helpers import read_deck
 from exporter.build import build
 from exporter.content import cloze_blank, cloze_reveal, plain
 from exporter.syntax import cloze_pieces
@@ -24,26 +25,6 @@ from exporter.load import load
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 OUTPUT = ROOT / "output"
-
-
-def read_deck(apkg: Path, tmp: Path) -> dict[str, dict[str, str]]:
-    """Card id → the note's fields by name, as stored in the package's collection."""
-    db_path = tmp / f"{apkg.stem}-collection.anki2"
-    with zipfile.ZipFile(apkg) as z:
-        db_path.write_bytes(z.read("collection.anki2"))
-    db = sqlite3.connect(db_path)
-    try:
-        models = json.loads(db.execute("SELECT models FROM col").fetchone()[0])
-        notes = {}
-        for mid, flds, tags in db.execute("SELECT mid, flds, tags FROM notes"):
-            model = models[str(mid)]
-            fields = dict(zip((f["name"] for f in model["flds"]), flds.split("\x1f")))
-            fields["_type"] = model["name"].rsplit(" · ", 1)[-1]
-            fields["_tags"] = tags
-            notes[fields["Id"]] = fields
-        return notes
-    finally:
-        db.close()
 
 
 def _text(element) -> str:
@@ -103,16 +84,22 @@ def expected_sides(fields: dict[str, str]) -> tuple[str, str]:
     return plain(fields["Question"]), plain(fields["Answer"])
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
+HOSTILE = ROOT / "tests" / "data" / "anki" / "hostile.yaml"
+
+
+@pytest.fixture(scope="module", params=[REAL_SOURCE, HOSTILE], ids=["real", "hostile"])
+def built(request, tmp_path_factory):
+    """Both outputs of the real source and of the hostile one (markup, entities, template and
+    cloze syntax, right-to-left text), read back."""
     out = tmp_path_factory.mktemp("both")
-    build(REAL_SOURCE, out, force=True)
-    return out, read_deck(out / "belenko-defection.apkg", out), read_book(out / "belenko-defection.epub")
+    build(request.param, out, force=True)
+    book_id = load(request.param).document.book.id
+    return request.param, read_deck(out / f"{book_id}.apkg", out), read_book(out / f"{book_id}.epub")
 
 
 def test_same_cards_on_both_sides(built):
-    _, deck, book = built
-    source_ids = {card.id for card in _cards(load(REAL_SOURCE).document)}
+    source, deck, book = built
+    source_ids = {card.id for card in _cards(load(source).document)}
     assert set(deck) == source_ids
     assert set(book["questions"]) == source_ids
     assert set(book["answers"]) == source_ids
@@ -129,11 +116,11 @@ def test_each_card_reads_the_same_on_both_sides(built):
 
 
 def test_each_card_names_its_chapter_as_the_book_does(built):
-    _, deck, book = built
+    source, deck, book = built
     for card_id, fields in deck.items():
         assert plain(fields["Source"]) == book["labels"][card_id], card_id
     chapters = [n for n in book["spine"] if n.startswith("chapter-")]
-    doc = load(REAL_SOURCE).document
+    doc = load(source).document
     assert chapters == [f"chapter-{c.id}.xhtml" for c in doc.chapters]  # spine follows the source
     for number, (name, chapter) in enumerate(zip(chapters, doc.chapters), 1):
         h1 = etree.fromstring(book["pages"][name]).find(f".//{XHTML}h1")
@@ -142,8 +129,8 @@ def test_each_card_names_its_chapter_as_the_book_does(built):
 
 
 def test_every_fact_value_is_the_same_on_both_sides(built):
-    _, deck, book = built
-    source = load(REAL_SOURCE)
+    path, deck, book = built
+    source = load(path)
     for card, raw in _raw_cards(source):
         for name in re.findall(r"\$\{([a-z0-9-]+)\}", raw):
             value = _dashes(plain(source.document.facts[name]))

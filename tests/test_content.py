@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -33,3 +36,35 @@ def test_a_dollar_and_brace_can_be_shown_as_text():
     content = Content(load.load(TINY).document)
     assert content.inline(r"It cost $\{5} and ${airport}") == "It cost ${5} and Hakodate Airport"
     assert content.block("Written $\\{name}.") == "<p>Written ${name}.</p>\n"
+
+
+# --- fixtures: source text in, HTML out, as markdown-it-py tests its renderer -------------------
+
+FIXTURES = Path(__file__).resolve().parent / "data" / "content" / "fixtures.txt"
+
+
+def _fixtures() -> list:
+    """(kind, title, input, expected) of each case: a title line, then input and expected
+    output, each closed by a line holding a single '.'."""
+    cases, lines = [], FIXTURES.read_text("utf-8").split("\n")
+    i = 0
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        kind, title = lines[i].split(": ", 1)
+        end_input = lines.index(".", i + 2)
+        end_output = lines.index(".", end_input + 1)
+        cases.append(pytest.param(kind, "\n".join(lines[i + 2:end_input]),
+                                  "\n".join(lines[end_input + 1:end_output]), id=title))
+        i = end_output + 1
+    return cases
+
+
+@pytest.mark.parametrize(("kind", "source", "expected"), _fixtures())
+def test_content_fixture(kind, source, expected):
+    rendered = getattr(Content(load.load(TINY).document), kind)(source)
+    if kind == "cloze":  # pieces, written out: [c<number>: <answer> | <hint>]
+        rendered = "".join(p if isinstance(p, str) else f"[c{p.number}: {p.answer}{' | ' + p.hint if p.hint else ''}]"
+                           for p in rendered)
+    assert rendered.rstrip("\n") == expected

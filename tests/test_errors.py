@@ -25,6 +25,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import TINY
+from helpers import snapshot
 from exporter.cli import main
 from exporter.errors import SourceError
 from exporter.load import load, parse
@@ -219,8 +220,8 @@ EXPECTED = {name: (case.values if hasattr(case, "values") else case)[1:] for nam
 
 def expected_stderr(lines: list[str], path: Path | str) -> list[str]:
     # str.replace, not str.format: messages hold braces ({{c1::...}}, ${fact}).
-    out = [line.replace("{path}", str(path)) for line in lines]
-    return out + [f"{len(out)} problem{'s' if len(out) != 1 else ''} found."]
+    filled = [line.replace("{path}", str(path)) for line in lines]
+    return filled + [f"{len(filled)} problem{'s' if len(filled) != 1 else ''} found."]
 
 
 def assert_failed(result, status: int, lines: list[str]) -> None:
@@ -232,32 +233,9 @@ def assert_failed(result, status: int, lines: list[str]) -> None:
     assert result.stderr.splitlines() == lines
 
 
-def snapshot(directory: Path) -> dict[str, bytes]:
-    """Every file under `directory` (hidden ones too), by relative path."""
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def previous_build(tmp_path_factory) -> Path:
-    """An output directory holding a good build of tiny.yaml, built once; tests copy it."""
-    out = tmp_path_factory.mktemp("previous") / "out"
-    out.mkdir()
-    result = CliRunner().invoke(main, ["build", str(TINY), "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    assert {p.suffix for p in out.iterdir()} == {".apkg", ".epub", ".json"}
-    return out
-
-
-@pytest.fixture
-def out(previous_build: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "out"
-    shutil.copytree(previous_build, copy)
-    return copy
-
-
-def assert_untouched(out: Path, before: dict[str, bytes]) -> None:
-    assert snapshot(out) == before
-    assert not list(out.glob(".*.tmp")) and not list(out.glob("*.tmp"))
+def assert_untouched(previous: Path, before: dict[str, bytes]) -> None:
+    assert snapshot(previous) == before
+    assert not list(previous.glob(".*.tmp")) and not list(previous.glob("*.tmp"))
 
 
 # --- the corpus ------------------------------------------------------------------------------
@@ -276,12 +254,12 @@ def test_check_reports_every_problem(runner, name, status, lines):
 
 
 @pytest.mark.parametrize(("name", "status", "lines"), CASES, ids=NAMES)
-def test_build_reports_the_same_and_keeps_previous_outputs(runner, out, name, status, lines):
+def test_build_reports_the_same_and_keeps_previous_outputs(runner, previous, name, status, lines):
     path = BROKEN / name
-    before = snapshot(out)
-    result = runner.invoke(main, ["build", str(path), "-o", str(out)])
+    before = snapshot(previous)
+    result = runner.invoke(main, ["build", str(path), "-o", str(previous)])
     assert_failed(result, status, expected_stderr(lines, path))
-    assert_untouched(out, before)
+    assert_untouched(previous, before)
 
 
 def test_several_problems_are_all_reported_in_one_run():
@@ -339,9 +317,9 @@ def test_bom_and_crlf_are_accepted_as_the_same_document(runner, tmp_path, varian
     result = runner.invoke(main, ["check", str(path)])
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
-    out = tmp_path / "out"
-    out.mkdir()
-    result = runner.invoke(main, ["build", str(path), "-o", str(out)])
+    previous = tmp_path / "out"
+    previous.mkdir()
+    result = runner.invoke(main, ["build", str(path), "-o", str(previous)])
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
 
@@ -368,9 +346,9 @@ def test_a_200000_character_line_is_accepted(runner, tmp_path):
     assert load(path).document.chapters[0].text.endswith(f"{words}\n")
     result = runner.invoke(main, ["check", str(path)])
     assert result.exit_code == 0, result.output
-    out = tmp_path / "out"
-    out.mkdir()
-    result = runner.invoke(main, ["build", str(path), "-o", str(out)])
+    previous = tmp_path / "out"
+    previous.mkdir()
+    result = runner.invoke(main, ["build", str(path), "-o", str(previous)])
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
 
@@ -433,20 +411,20 @@ def assert_usage_error(result, line: str) -> None:
 
 
 @pytest.mark.parametrize("command", ["check", "build"])
-def test_source_is_a_directory(runner, out, tmp_path, command):
-    before = snapshot(out)
-    result = runner.invoke(main, [command, str(tmp_path)] + (["-o", str(out)] if command == "build" else []))
+def test_source_is_a_directory(runner, previous, tmp_path, command):
+    before = snapshot(previous)
+    result = runner.invoke(main, [command, str(tmp_path)] + (["-o", str(previous)] if command == "build" else []))
     assert_usage_error(result, f"{tmp_path}: error: is a directory; give the path of a source .yaml file")
-    assert_untouched(out, before)
+    assert_untouched(previous, before)
 
 
 @pytest.mark.parametrize("command", ["check", "build"])
-def test_source_is_missing(runner, out, tmp_path, command):
+def test_source_is_missing(runner, previous, tmp_path, command):
     missing = tmp_path / "nope.yaml"
-    before = snapshot(out)
-    result = runner.invoke(main, [command, str(missing)] + (["-o", str(out)] if command == "build" else []))
+    before = snapshot(previous)
+    result = runner.invoke(main, [command, str(missing)] + (["-o", str(previous)] if command == "build" else []))
     assert_usage_error(result, f"{missing}: error: no such file; check the path (default: source/belenko-defection.yaml)")
-    assert_untouched(out, before)
+    assert_untouched(previous, before)
 
 
 def test_a_missing_output_directory_is_made(runner, tmp_path):
@@ -502,12 +480,12 @@ def unprivileged():
 
 
 @pytest.fixture
-def shared_dir(previous_build):
+def shared_dir(_previous_build):
     """A directory 'nobody' can reach (pytest's tmp_path sits below a 0700 directory)."""
     top = Path(tempfile.mkdtemp(prefix="exporter-test-"))
     top.chmod(0o755)
     shutil.copy(TINY, top / "tiny.yaml")
-    shutil.copytree(previous_build, top / "out")
+    shutil.copytree(_previous_build, top / "out")
     try:
         yield top
     finally:
@@ -523,18 +501,18 @@ def test_output_directory_is_read_only(runner, shared_dir):
     Tests run as root here, and root writes through any mode bits (chattr is not available
     either), so the build runs as 'nobody' for the duration of the call.
     """
-    out = shared_dir / "out"
+    previous = shared_dir / "out"
     source = shared_dir / "tiny.yaml"
     source.write_text(source.read_text("utf-8").replace("In crates", "In boxes"), "utf-8")  # not up to date
-    before = snapshot(out)
-    out.chmod(0o555)
+    before = snapshot(previous)
+    previous.chmod(0o555)
     with unprivileged():
-        assert not os.access(out, os.W_OK)
-        result = runner.invoke(main, ["build", str(source), "-o", str(out)])
-    assert_usage_error(result, f"{out}: error: output directory is not writable (fix its permissions); "
+        assert not os.access(previous, os.W_OK)
+        result = runner.invoke(main, ["build", str(source), "-o", str(previous)])
+    assert_usage_error(result, f"{previous}: error: output directory is not writable (fix its permissions); "
                                "choose an output directory with -o")
-    out.chmod(0o755)
-    assert_untouched(out, before)
+    previous.chmod(0o755)
+    assert_untouched(previous, before)
 
 
 def test_source_is_unreadable(runner, shared_dir):

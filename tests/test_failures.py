@@ -20,20 +20,13 @@ import pytest
 from ebooklib import epub as ebooklib_epub
 
 from conftest import TINY, edit
+from helpers import leftovers, snapshot
 from exporter import anki, epub, staging
 from exporter.cli import main
 
 ENOSPC = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # what a write() on a full disk raises
 INTERNAL = ("error: internal error ({}); previous outputs are unchanged. "
             "Run with EXPORTER_DEBUG=1 for details and please report it.")
-
-
-def snapshot(directory: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
-
-
-def leftovers(directory: Path) -> list[Path]:
-    return sorted(directory.glob(".*.tmp")) + sorted(directory.glob("*.tmp"))
 
 
 @pytest.fixture(autouse=True)
@@ -44,17 +37,6 @@ def private_tempdir(tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     monkeypatch.delenv("EXPORTER_DEBUG", raising=False)
     return scratch
-
-
-@pytest.fixture
-def out(runner, tmp_path) -> Path:
-    """An output directory holding a good build of tiny.yaml: the previous outputs."""
-    path = tmp_path / "out"
-    path.mkdir()
-    result = runner.invoke(main, ["build", str(TINY), "-o", str(path)])
-    assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in path.iterdir()) == ["tiny-book.apkg", "tiny-book.epub", "tiny-book.manifest.json"]
-    return path
 
 
 @pytest.fixture
@@ -139,73 +121,73 @@ def assert_one_line_failure(result, status: int, line: str) -> None:
 
 
 @pytest.mark.parametrize("failure", sorted(FAILURES))
-def test_failed_build_keeps_previous_outputs(runner, out, edited, monkeypatch, private_tempdir, failure):
+def test_failed_build_keeps_previous_outputs(runner, previous, edited, monkeypatch, private_tempdir, failure):
     install, status, line = FAILURES[failure]
-    before = snapshot(out)
+    before = snapshot(previous)
     install(monkeypatch)
-    result = runner.invoke(main, ["build", str(edited), "-o", str(out)])
+    result = runner.invoke(main, ["build", str(edited), "-o", str(previous)])
     monkeypatch.undo()
     assert_one_line_failure(result, status, line)
-    assert snapshot(out) == before
-    assert leftovers(out) == []
+    assert snapshot(previous) == before
+    assert leftovers(previous) == []
     assert list(private_tempdir.iterdir()) == []
 
 
 @pytest.mark.parametrize("failure", sorted(FAILURES))
 def test_failed_first_build_writes_nothing(runner, tmp_path, edited, monkeypatch, failure):
-    out = tmp_path / "empty-out"
-    out.mkdir()
+    empty = tmp_path / "empty-out"
+    empty.mkdir()
     install, status, line = FAILURES[failure]
     install(monkeypatch)
-    result = runner.invoke(main, ["build", str(edited), "-o", str(out)])
+    result = runner.invoke(main, ["build", str(edited), "-o", str(empty)])
     monkeypatch.undo()
     assert_one_line_failure(result, status, line)
-    assert list(out.iterdir()) == []
+    assert list(empty.iterdir()) == []
 
 
-def test_after_a_failure_the_next_builds_are_right(runner, out, edited, monkeypatch):
+def test_after_a_failure_the_next_builds_are_right(runner, previous, edited, monkeypatch):
     """The manifest was not touched: the old source is still up to date, the new one builds."""
-    before = snapshot(out)
+    before = snapshot(previous)
     monkeypatch.setattr(epub, "write", _raise(KeyboardInterrupt()))
-    assert runner.invoke(main, ["build", str(edited), "-o", str(out)]).exit_code == 130
+    assert runner.invoke(main, ["build", str(edited), "-o", str(previous)]).exit_code == 130
     monkeypatch.undo()
 
-    again = runner.invoke(main, ["build", str(TINY), "-o", str(out)])
+    again = runner.invoke(main, ["build", str(TINY), "-o", str(previous)])
     assert again.exit_code == 0 and again.stdout.startswith("Up to date:"), again.output
-    assert snapshot(out) == before
+    assert snapshot(previous) == before
 
-    rebuilt = runner.invoke(main, ["build", str(edited), "-o", str(out)])
+    rebuilt = runner.invoke(main, ["build", str(edited), "-o", str(previous)])
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "1 card changed" in rebuilt.stdout
-    assert snapshot(out) != before
-    assert leftovers(out) == []
+    assert snapshot(previous) != before
+    assert leftovers(previous) == []
 
 
-def test_debug_mode_shows_the_traceback_of_an_internal_error(runner, out, edited, monkeypatch):
+def test_debug_mode_shows_the_traceback_of_an_internal_error(runner, previous, edited, monkeypatch):
     """EXPORTER_DEBUG=1 re-raises (for a bug report); outputs are still kept."""
-    before = snapshot(out)
+    before = snapshot(previous)
     monkeypatch.setattr(anki, "write", _raise(RuntimeError("renderer exploded")))
-    result = runner.invoke(main, ["build", str(edited), "-o", str(out)], env={"EXPORTER_DEBUG": "1"})
+    result = runner.invoke(main, ["build", str(edited), "-o", str(previous)], env={"EXPORTER_DEBUG": "1"})
     assert isinstance(result.exception, RuntimeError)
-    assert snapshot(out) == before
-    assert leftovers(out) == []
+    assert snapshot(previous) == before
+    assert leftovers(previous) == []
 
 
-def test_output_directory_unwritable_after_the_check(runner, out, edited, monkeypatch):
+def test_output_directory_unwritable_after_the_check(runner, previous, edited, monkeypatch):
     """The temporary file cannot be created (permissions changed under us): exit 1, one line."""
-    before = snapshot(out)
+    before = snapshot(previous)
 
     def mkstemp(*args, **kwargs):
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(out / ".tiny-book.apkg.x.tmp"))
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(previous / ".tiny-book.apkg.x.tmp"))
 
     monkeypatch.setattr(staging.tempfile, "mkstemp", mkstemp)
-    result = runner.invoke(main, ["build", str(edited), "-o", str(out)])
+    result = runner.invoke(main, ["build", str(edited), "-o", str(previous)])
     monkeypatch.undo()
     assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
     assert result.exit_code == 1
     [line] = result.stderr.splitlines()
     assert line.endswith("error: Permission denied; previous outputs are unchanged."), line
-    assert snapshot(out) == before
+    assert snapshot(previous) == before
 
 
 # --- staging.staged itself ---------------------------------------------------------------------

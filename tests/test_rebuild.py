@@ -17,13 +17,6 @@ from conftest import ROOT, edit
 from exporter.cli import main
 
 
-@pytest.fixture
-def out(tmp_path: Path) -> Path:
-    path = tmp_path / "out"
-    path.mkdir()
-    return path
-
-
 def build(runner, source, out, *args, when=1_800_000_000):
     result = runner.invoke(main, ["build", str(source), "-o", str(out), *args], env={"SOURCE_DATE_EPOCH": str(when)})
     assert result.exit_code == 0, result.output
