@@ -40,7 +40,8 @@ def _cloze(text: str, ordinal: int, answer: bool) -> str:
 
 
 # What the apps themselves add around a card, for a page that shows one as they do: Anki
-# desktop's reviewer (ts/reviewer/reviewer.scss) and AnkiDroid (assets/flashcard.css).
+# desktop's reviewer (ts/reviewer/reviewer.scss, its theme variables written out as colours)
+# and AnkiDroid (assets/flashcard.css).
 APP_CSS = """hr { background-color: #a9a9a9; }
 body.nightMode { background-color: #2c2c2c; color: #fcfcfc; }
 body.night_mode { color: white; background-color: black; }"""

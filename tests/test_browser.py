@@ -231,32 +231,32 @@ def test_cards_on_a_phone(phone, real, night):
     book, tiny = real[0], content.build(load.load(TINY).document)
     own_colours, checked = None, Counter()
     for side in [*preview.sides(book), *preview.sides(tiny)]:
-        for html in (side.front, side.back):
-            phone.set_content(preview.card_page(book, html, night))
-            shown = phone.evaluate(CARD_JS)
-            assert shown["overflow"] <= 0, side.card.id
-            check_protected(phone)
-            # The card's own colours, not the app's: the same with and without the app's CSS.
-            own_colours = own_colours or card_colours(phone, book, html, night)
-            assert (shown["color"], shown["background"]) == own_colours, side.card.id
-            if shown["rule"]:  # one plain line, whatever the app's hr style
-                style, top, bottom, left, background, height = shown["rule"]
-                assert (style, top, bottom, left, background, height) == ("solid", "1px", "0px", "0px",
-                                                                         "rgba(0, 0, 0, 0)", 1), side.card.id
-                checked["rule"] += 1
-            if shown["extra"]:  # a box that can be seen
-                border, width, fill = shown["extra"]
-                assert width == "1px" and contrast(border, shown["background"]) >= 1.4, side.card.id
-                assert fill != shown["background"], side.card.id
-                checked["extra"] += 1
-            if shown["answer"] and html is side.back:
-                text, weight, align = shown["answer"]
-                if len(text) <= 20:  # a short answer: bold, centred
-                    assert int(weight) >= 600 and align == "center", (side.card.id, text)
-                    checked["short"] += 1
-                elif len(text) >= 60:  # a long one reads as running text
-                    assert int(weight) == 400 and align in ("start", "left"), (side.card.id, text)
-                    checked["long"] += 1
+        html = side.back  # the back shows the front's text too, above the rule
+        phone.set_content(preview.card_page(book, html, night))
+        shown = phone.evaluate(CARD_JS)
+        assert shown["overflow"] <= 0, side.card.id
+        check_protected(phone)
+        # The card's own colours, not the app's: the same with and without the app's CSS.
+        own_colours = own_colours or card_colours(phone, book, html, night)
+        assert (shown["color"], shown["background"]) == own_colours, side.card.id
+        if shown["rule"]:  # one plain line, whatever the app's hr style
+            style, top, bottom, left, background, height = shown["rule"]
+            assert (style, top, bottom, left, background, height) == ("solid", "1px", "0px", "0px",
+                                                                     "rgba(0, 0, 0, 0)", 1), side.card.id
+            checked["rule"] += 1
+        if shown["extra"]:  # a box that can be seen
+            border, width, fill = shown["extra"]
+            assert width == "1px" and contrast(border, shown["background"]) >= 1.4, side.card.id
+            assert fill != shown["background"], side.card.id
+            checked["extra"] += 1
+        if shown["answer"]:
+            text, weight, align = shown["answer"]
+            if len(text) <= 20:  # a short answer: bold, centred
+                assert int(weight) >= 600 and align == "center", (side.card.id, text)
+                checked["short"] += 1
+            elif len(text) >= 60:  # a long one reads as running text
+                assert int(weight) == 400 and align in ("start", "left"), (side.card.id, text)
+                checked["long"] += 1
     assert min(checked[k] for k in ("rule", "extra", "short", "long")) > 0, checked
     text, background = (sum(rgb(c)) for c in own_colours)
     assert (text > background) == night  # light on dark by night, dark on light by day

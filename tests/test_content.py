@@ -1,4 +1,4 @@
-"""The shared content step: the shortcut for plain text must change nothing."""
+"""The shared content step: fixtures of source text in and HTML out, typography, and the plain-text shortcut that must change nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import TINY
-from exporter import load
+from exporter import load, typography
 from exporter.content import PLAIN_TEXT, Content, _markdown
 
 WORDS = st.text(st.sampled_from("ab é日1 ,.;:?-'\"*_()<>&[]\\!`~#|+=\n"), min_size=1, max_size=30)
@@ -36,6 +36,32 @@ def test_a_dollar_and_brace_can_be_shown_as_text():
     content = Content(load.load(TINY).document)
     assert content.inline(r"It cost $\{5} and ${airport}") == "It cost ${5} and Hakodate Airport"
     assert content.block("Written $\\{name}.") == "<p>Written ${name}.</p>\n"
+
+
+# --- typography -----------------------------------------------------------------------------
+
+
+def test_names_and_amounts_are_kept_whole_and_ranges_take_an_en_dash():
+    content = Content(load.load(TINY).document)
+    nowrap = '<span class="nowrap">{}</span>'.format
+    assert content.inline("Two F-4 Phantoms met the MiG-25P.") == (
+        f"Two {nowrap('F-4')} Phantoms met the {nowrap('MiG-25P')}.")
+    assert content.inline("It cost US$10 million, 10 per cent more, at 1:11 pm.") == (
+        f"It cost {nowrap('US$10 million')}, {nowrap('10 per cent')} more, at {nowrap('1:11 pm')}.")
+    assert content.inline("At 100-150 ft, chapters I-IV") == f"At {nowrap('100–150 ft')}, chapters I–IV"
+    # Words joined by a hyphen are left to break; a date written 1976-09-06 is not a range.
+    assert content.inline("north-west, well-known") == "north-west, well-known"
+    assert "–" not in content.inline("On 1976-09-06.")
+    # Only text changes: a link's address keeps its hyphens and digits.
+    assert content.inline("[F-4](https://example.com/F-4-1-2)") == (
+        f'<a href="https://example.com/F-4-1-2">{nowrap("F-4")}</a>')
+
+
+def test_prose_dates_and_dictionary_order():
+    assert typography.prose_date("2026-11-25") == "25 November 2026"
+    assert typography.prose_date("1976-09-06") == "6 September 1976"
+    words = ["Zulu", "émigré", "apple", "Emu", "Apple", "MiG-25P", "ångström"]
+    assert sorted(words, key=typography.sort_key) == ["ångström", "apple", "Apple", "émigré", "Emu", "MiG-25P", "Zulu"]
 
 
 # --- fixtures: source text in, HTML out, as markdown-it-py tests its renderer -------------------
