@@ -41,10 +41,14 @@ def _report(error, data, problems: Problems, unknown: list[Key]) -> None:
                      problems.key_positions.get(key))
     elif kind == "string_too_short":
         problems.add(key, "must not be empty")
+    elif kind == "blank":
+        invisible = ", ".join(sorted({f"U+{ord(c):04X}" for c in error["input"] if not c.isspace()}))
+        problems.add(key, f"must not be empty (it holds only invisible characters: {invisible}; delete them)"
+                     if invisible else "must not be empty (it holds only white space)")
     elif kind == "too_short":
         if not error["input"]:  # pydantic also says so of a list whose items failed
             problems.add(key, "needs at least one entry")
-    elif kind == "string_pattern_mismatch" or kind == "value_error" and field == "edition":
+    elif kind == "string_pattern_mismatch" or kind == "value_error" and field in ("edition", "language"):
         problems.add(key, _pattern_message(field, error["input"]))
     elif kind.endswith("_type"):
         expected = {"string_type": "text", "dict_type": "a mapping (key: value lines)",
