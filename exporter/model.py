@@ -107,8 +107,10 @@ def card_class(data: object) -> type[QuestionCard] | type[ClozeCard]:
         return ClozeCard if isinstance(data, ClozeCard) else QuestionCard
     # A misspelt 'cloze' on a card without a question still means a cloze card, so the
     # author hears "did you mean 'cloze'?" rather than "missing question".
+    if "cloze" in data:
+        return ClozeCard
     misspelt = "question" not in data and difflib.get_close_matches("cloze", [str(k) for k in data], 1, 0.6)
-    return ClozeCard if "cloze" in data or misspelt else QuestionCard
+    return ClozeCard if misspelt else QuestionCard
 
 
 CARD_KINDS = {QuestionCard: "question-card", ClozeCard: "cloze-card"}
