@@ -8,21 +8,18 @@ docstrings: pydantic reads those from the source file, which costs every run 20 
 from __future__ import annotations
 
 import difflib
-import unicodedata
 from typing import Annotated, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag as Kind
 from pydantic_core import PydanticCustomError
 
-# Shown as nothing, though neither whitespace nor format characters (Cf, e.g. U+200B): the
-# Hangul and braille blanks, the combining grapheme joiner, variation selectors.
-BLANKS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0") | frozenset(map(chr, range(0xFE00, 0xFE10)))
+from exporter.syntax import blank
 
 
 def _visible(value: str) -> str:
     """Refuse text of spaces and invisible characters only: a blank title makes an EPUB that
     EPUBCheck refuses and a deck without a name, a blank question an empty card front."""
-    if all(c.isspace() or c in BLANKS or unicodedata.category(c) == "Cf" for c in value):
+    if blank(value):
         raise PydanticCustomError("blank", "blank text")
     return value
 

@@ -9,6 +9,7 @@ deletions takes linear time, not quadratic.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,6 +18,14 @@ UNCLOSED_REF = re.compile(r"\$\{(?!\{)(?![^{}]*\})")  # "${name" with no "}" bef
 CLOZE = re.compile(r"\{\{c(\d{1,9})::((?:(?!\{\{|\}\})[\s\S])*)\}\}")
 # Anki numbers a card per deletion number; a few dozen is already a long sentence.
 MAX_DELETION = 99
+# Shown as nothing, though neither white space nor format characters (Cf, e.g. U+200B): the
+# Hangul and braille blanks, the combining grapheme joiner, variation selectors.
+BLANKS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0") | frozenset(map(chr, range(0xFE00, 0xFE10)))
+
+
+def blank(text: str) -> bool:
+    """Whether `text` shows nothing: white space and invisible characters only."""
+    return all(c.isspace() or c in BLANKS or unicodedata.category(c) == "Cf" for c in text)
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,7 @@ def cloze_problem(text: str) -> str | None:
     """Why a cloze text is malformed, or None: numbered from c1 without gaps, none empty."""
     numbers = set()
     for m in CLOZE.finditer(text):
-        if not m.group(2).split("::")[0].strip():
+        if blank(m.group(2).split("::")[0]):
             return f"malformed cloze: deletion '{m.group()}' hides nothing; put the hidden text after '::'"
         numbers.add(int(m.group(1)))
     rest = CLOZE.sub("", text)

@@ -391,6 +391,14 @@ def test_blank_text_is_refused(tiny, title, why):
     assert [(p.key, p.message) for p in caught.value.problems] == [("book.title", f"must not be empty (it holds only {why})")]
 
 
+def test_a_deletion_that_hides_only_invisible_characters_is_refused(tiny):
+    edit(tiny, "{{c1::${landing-date}}}", "{{c1::${landing-date}}} {{c2::\\u200b \\u2060}}")
+    with pytest.raises(SourceError) as caught:
+        load(tiny)
+    assert [p.message for p in caught.value.problems] == [
+        "malformed cloze: deletion '{{c2::\u200b \u2060}}' hides nothing; put the hidden text after '::'"]
+
+
 @pytest.mark.parametrize("title", [".", " A ", "\u200bA\u200b", "\u00a0·"])
 def test_text_with_one_visible_character_is_accepted(tiny, title):
     edit(tiny, "title: A Tiny Book", f'title: "{title}"')
