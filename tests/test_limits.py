@@ -1,4 +1,5 @@
-"""Hostile sizes: time that grows with the input, not with its square.
+"""Hostile sizes: sources that are not files or too big, huge paragraphs, and time that grows
+with the input, not with its square.
 
 Timings on a shared 2-core machine are noisy, so where work can be counted it is counted
 (lines of exporter code run, characters measured on the cover), deterministically. Where it
@@ -9,8 +10,11 @@ same process and allows twice the growth that linear time gives.
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +26,7 @@ from exporter import cover
 from exporter.cli import main
 from exporter.errors import SourceError
 from exporter.load import parse
+from exporter.read import MAX_SOURCE_BYTES, read_source
 
 EXPORTER = str(ROOT / "exporter")
 
@@ -53,6 +58,71 @@ def lines_run(action) -> int:
     finally:
         sys.settrace(None)
     return count
+
+
+# --- what is not a source file ----------------------------------------------------------------
+
+NOT_A_FILE = "is not a regular file (a device, a pipe or a socket); give the path of a source .yaml file"
+
+
+@pytest.fixture
+def fifo(tmp_path) -> Path:
+    path = tmp_path / "source.yaml"
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero", "/dev/urandom"])
+def test_a_pipe_or_a_device_is_refused_at_once(request, tmp_path, command, kind):
+    """A FIFO blocked forever, /dev/zero and /dev/urandom were read until memory ran out. In a
+    process of its own, so that a regression fails after 60 s instead of hanging the suite."""
+    path = request.getfixturevalue("fifo") if kind == "fifo" else Path(kind)
+    out = tmp_path / "out"
+    out.mkdir()
+    args = [command, str(path)] + (["-o", str(out)] if command == "build" else [])
+    result = subprocess.run([sys.executable, "-m", "exporter", *args], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", f"{path}: error: {NOT_A_FILE}\n")
+    assert list(out.iterdir()) == []
+
+
+def _sparse(path: Path, size: int) -> Path:
+    with open(path, "wb") as f:
+        f.truncate(size)  # no disk space, no time: a file of `size` zero bytes
+    return path
+
+
+def test_a_source_over_the_size_limit_is_refused_unread(runner, tmp_path):
+    path = _sparse(tmp_path / "huge.yaml", MAX_SOURCE_BYTES + 1)
+    result = runner.invoke(main, ["check", str(path)])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"{path}: error: is larger than 32 MiB, the most a source may be; is it the right file?\n"
+
+
+def test_a_source_of_exactly_the_size_limit_is_read(tmp_path):
+    """The limit is the most a source may be, not one byte less; the README says 32 MiB."""
+    assert MAX_SOURCE_BYTES == 32 * 1024 * 1024
+    assert len(read_source(_sparse(tmp_path / "limit.yaml", MAX_SOURCE_BYTES))) == MAX_SOURCE_BYTES
+
+
+# --- a paragraph of more than 10 MB ----------------------------------------------------------
+
+
+def test_a_paragraph_over_10_mb_builds(runner, tmp_path):
+    """It passed check, but the book's well-formedness check met libxml2's 10 MB limit on a
+    text node: build said 'internal error'."""
+    words = " ".join(f"word{i % 97}" for i in range(1_500_000)) + " finalword"
+    assert len(words) > 10_000_000
+    source = tmp_path / "long.yaml"
+    source.write_text(TINY.read_text("utf-8").replace(
+        "      It ran off the *end* of the runway.\n", f"      It ran off the *end* of the runway. {words}\n"), "utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = runner.invoke(main, ["build", str(source), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out / "tiny-book.epub") as z:
+        page = z.read("EPUB/chapter-the-landing.xhtml").decode("utf-8")
+    assert f"{words}</p>" in page
 
 
 # --- unclosed cloze deletions ----------------------------------------------------------------
