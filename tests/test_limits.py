@@ -9,7 +9,6 @@ same process and allows twice the growth that linear time gives.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import ImageFont
 
-from conftest import ROOT, TINY
+from conftest import ROOT, TINY, synthetic
 from exporter import cover
 from exporter.cli import main
 from exporter.errors import SourceError
@@ -29,14 +28,6 @@ from exporter.load import parse
 from exporter.read import MAX_SOURCE_BYTES, read_source
 
 EXPORTER = str(ROOT / "exporter")
-
-
-def _synthetic():
-    """benchmarks/synthetic.py, imported by path: benchmarks/ is not a package."""
-    spec = importlib.util.spec_from_file_location("synthetic", ROOT / "benchmarks" / "synthetic.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def lines_run(action) -> int:
@@ -173,7 +164,7 @@ def test_unclosed_deletions_are_checked_in_linear_time(tmp_path, where, status):
 def _misspelt_answers(cards: int) -> bytes:
     """A synthetic source whose every 'answer' is misspelt 'anwser' (a search and replace
     gone wrong): one error per question card."""
-    text = _synthetic().make_source(cards)
+    text = synthetic().make_source(cards)
     return text.replace("        answer:", "        anwser:").encode("utf-8")
 
 

@@ -16,7 +16,6 @@ PROPERTY_SCALE=20 multiplies every example count, for a deeper search than the s
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import tempfile
@@ -29,7 +28,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import REAL_SOURCE, ROOT, TINY
+from conftest import REAL_SOURCE, TINY, synthetic
 from exporter.build import build
 from exporter.cli import main
 from exporter.load import load
@@ -489,14 +488,6 @@ def test_a_damaged_source_is_built_or_refused_without_a_traceback(damaged):
 # --- 4. the benchmark's synthetic sources are valid at every size ----------------------------
 
 
-def _synthetic():
-    """benchmarks/synthetic.py, imported by path: benchmarks/ is not a package."""
-    spec = importlib.util.spec_from_file_location("synthetic", ROOT / "benchmarks" / "synthetic.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @settings(max_examples=examples(10), **SETTINGS)
 @given(cards=st.integers(1, 150), seed=st.integers(0, 2**16))
 def test_synthetic_sources_pass_check_strict_with_exactly_the_cards_asked_for(cards, seed):
@@ -505,7 +496,7 @@ def test_synthetic_sources_pass_check_strict_with_exactly_the_cards_asked_for(ca
     from exporter.lint import lint
     from exporter.load import parse
 
-    make_source = _synthetic().make_source
+    make_source = synthetic().make_source
     text = make_source(cards, seed)
     assert text == make_source(cards, seed)  # deterministic
     source = parse(text.encode("utf-8"), "synthetic.yaml")
