@@ -14,8 +14,9 @@ WAITING = "waiting"  # the source's folder is gone; watching resumes when it is 
 
 
 def saves(source: Path, debounce: int) -> Iterator[str]:
-    """LIVE once, then SAVED after each save, until the caller stops (or Ctrl-C)."""
-    from watchfiles import watch
+    """LIVE once, then SAVED after each save and WAITING while the folder is gone, until the
+    caller stops (or Ctrl-C)."""
+    from watchfiles import Change, watch
 
     live = replaced = False
     while True:
@@ -29,8 +30,8 @@ def saves(source: Path, debounce: int) -> Iterator[str]:
             continue
         identity = _identity(folder)
         try:
-            # The folder, not the file: editors often save by replacing the file. Its own
-            # events say when it is removed or moved away.
+            # The folder, not the file: editors often save by replacing the file. The folder's
+            # own deletion event says when it is removed or moved away.
             for changes in watch(folder, debounce=debounce, step=50, rust_timeout=200, yield_on_timeout=True,
                                  recursive=False, watch_filter=lambda _change, path: Path(path) in (target, folder)):
                 if not live:
@@ -39,7 +40,8 @@ def saves(source: Path, debounce: int) -> Iterator[str]:
                 elif changes or replaced:  # after a new folder: whatever was saved into it meanwhile
                     yield SAVED
                 replaced = False
-                if any(Path(path) == folder for _change, path in changes) or _identity(folder) != identity:
+                gone = any(change == Change.deleted and Path(path) == folder for change, path in changes)
+                if gone or _identity(folder) != identity:
                     replaced = True
                     break
         except FileNotFoundError:  # removed between the look and the watch
