@@ -8,6 +8,7 @@ the `mod` the build gives it, which moves only when its fingerprint does.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import html
 import itertools
@@ -24,6 +25,7 @@ from pathlib import Path
 import genanki
 
 from exporter import content, typography
+from exporter.errors import WriteError
 from exporter.syntax import Deletion
 from exporter.zips import zip_bytes_to
 
@@ -133,6 +135,17 @@ def _collection(package: genanki.Package, created: int, notes: list[_Note], stam
     """The package's SQLite collection. genanki stamps one time on everything and numbers note
     and card ids from it: number them from `created` (the edition date, so an edit moves no
     id), then give each note and note type its own mod."""
+    try:
+        return _write_collection(package, created, notes, stamps, type_stamps)
+    except (sqlite3.OperationalError, OSError) as e:  # the scratch file's folder is full, gone or read-only
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        full = "full" in str(e) or getattr(e, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+        fix = "free space there, or set TMPDIR to a folder with room" if full else "set TMPDIR to a folder you can write to"
+        raise WriteError(tempfile.gettempdir(), f"cannot write the deck's scratch database in the temporary "
+                         f"folder ({reason}); {fix}") from None
+
+
+def _write_collection(package: genanki.Package, created: int, notes: list[_Note], stamps: dict, type_stamps: dict) -> bytes:
     with tempfile.TemporaryDirectory(prefix="exporter-anki-") as tmp:
         db_path = Path(tmp) / "collection.anki2"
         db = sqlite3.connect(db_path)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from exporter import __version__, manifest
+from exporter.clock import now, source_date_epoch
 from exporter.errors import UsageError, WriteError
 from exporter.read import read_source
 
@@ -87,6 +87,7 @@ def up_to_date(raw: bytes, out_dir: Path) -> list[Path] | None:
 def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) -> Report:
     """Build the deck and the book from a source file into out_dir."""
     out_dir = Path(out_dir)
+    source_date_epoch()  # a bad value is an error even when nothing is to be built
     raw = read_source(source_path)
     prepare_output_dir(out_dir)
     if not force:
@@ -115,7 +116,7 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
         latest = max(m.latest() for m in (previous, record, manifest.Manifest()) if m is not None)
         if not trusted:
             latest = max(latest, anki.newest_mod(paths[0]))
-        new = max(_now(), latest + 1)
+        new = max(now(), latest + 1)
         note_mods, changed = manifest.stamp_all(note_hashes, issued_notes, new)
         type_mods, styled = manifest.stamp_all(type_hashes, issued_types, new)
         same = previous is not None and previous.source_sha256 == source.sha256 and not changed and not styled
@@ -241,12 +242,6 @@ def _write_all(deck, source_sha256: str, paths: tuple[Path, Path, Path], built: 
                    source_sha256=source_sha256)
         outputs = {apkg_path.name: sha256_file(apkg_tmp), epub_path.name: sha256_file(epub_tmp)}
         manifest_tmp.write_text(manifest.Manifest(**{**built.__dict__, "outputs": outputs}).dump(), "utf-8")
-
-
-def _now() -> int:
-    """Seconds since the epoch; SOURCE_DATE_EPOCH pins it for reproducible builds and tests."""
-    pinned = os.environ.get("SOURCE_DATE_EPOCH")
-    return int(pinned) if pinned and pinned.isdigit() else int(time.time())
 
 
 # --- check and preview ------------------------------------------------------------------------

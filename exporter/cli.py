@@ -186,33 +186,35 @@ def watch(source: Path, out_dir: Path, debounce: int) -> None:
     Example:
       exporter watch
     """
-    from watchfiles import watch as watch_changes
-
+    from exporter import watching
     from exporter.build import build as build_outputs
 
-    def rebuild() -> None:
+    folder = source.absolute().parent
+    if not folder.is_dir():
+        raise Failed(f"{source}: error: the folder {folder} does not exist; check the path "
+                     f"(default: {DEFAULT_SOURCE}, from the project's root folder)", 2)
+
+    def rebuild(first: bool = False) -> None:
         try:
             click.echo(describe(run(lambda: build_outputs(source, out_dir))))
         except Failed as e:
+            if e.exit_code == 2 and first and source.exists():
+                raise  # a path that cannot be used (the output folder, say): stop, as build does
             e.show()
+            if e.exit_code == 130:  # Ctrl-C during a build stops watching, as it does between builds
+                raise KeyboardInterrupt from None
             if e.exit_code == 2 and not source.exists():
                 click.echo("Waiting for the source to appear.", err=True)
 
-    target = source.resolve()
-    rebuild()
-    watching = False
     try:
-        # Watch the folder, not the file: editors often save by replacing the file. The
-        # first empty yield means the watcher is live, so "Watching" is never a promise
-        # made before a save could be seen.
-        for changes in watch_changes(target.parent, debounce=debounce, step=50, rust_timeout=200,
-                                     yield_on_timeout=True,
-                                     watch_filter=lambda _change, path: Path(path) == target):
-            if not watching:
-                watching = True
+        for event in watching.saves(source, debounce):
+            if event == watching.LIVE:
+                rebuild(first=True)
                 click.echo(f"Watching {source} for changes (Ctrl-C to stop).")
-            if changes:
+            elif event == watching.SAVED:
                 rebuild()
+            else:
+                click.echo(f"Waiting for the folder {folder} to appear.", err=True)
     except KeyboardInterrupt:
         pass
     click.echo("Stopped watching.")

@@ -27,6 +27,9 @@ TITLE_SIZES = range(150, 59, -10)
 SUBTITLE_SIZES = range(72, 39, -4)
 AUTHOR_SIZE = 64
 LEADING = 1.2
+# Twice what the title's box holds at its smallest size in the narrowest glyph (16 lines of
+# 120 apostrophes); anything beyond it never shows, and measuring it took most of a minute.
+MOST_TEXT = 4000
 STAND_INS = {"—": "-", "–": "-", "‒": "-", "−": "-", "•": "·", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
              "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"}
 
@@ -100,10 +103,15 @@ def _drawable_text(text: str) -> str:
 
 def _fit(text: str, sizes: range | tuple[int, ...], width: int, height: int) -> tuple[Font, list[str]]:
     """The largest font size whose wrapped lines fit; at the smallest, the lines that fit."""
-    text = _drawable_text(text)
+    text = _drawable_text(text[:MOST_TEXT])  # the rest could not show, but took time to measure
     for size in sizes:
         font = _font(size)
-        lines = _wrap(text, font, width)
+        most = max(1, int(height / (size * LEADING)))
+        while _height(font, most + 1) <= height:  # _height rounds: one more line may still fit
+            most += 1
+        # One line more than fits says that the text does not fit: wrapping all of a
+        # 90,000-character title at every size took most of a minute.
+        lines = _wrap(text, font, width, most + 1)
         if _height(font, len(lines)) <= height:
             return font, lines
     fitting = max(1, int(height / (font.size * LEADING)))
@@ -113,8 +121,9 @@ def _fit(text: str, sizes: range | tuple[int, ...], width: int, height: int) -> 
     return font, lines
 
 
-def _wrap(text: str, font: Font, width: int) -> list[str]:
-    """Greedy word wrap; a word wider than the line (or unspaced CJK) breaks anywhere."""
+def _wrap(text: str, font: Font, width: int, most: int) -> list[str]:
+    """Greedy word wrap into at most `most` lines; a word wider than the line (or unspaced
+    CJK) breaks anywhere."""
     lines: list[str] = []
     line = ""
     for word in text.split():
@@ -126,11 +135,13 @@ def _wrap(text: str, font: Font, width: int) -> list[str]:
             lines.append(line)
         line = ""
         for char in word:
+            if len(lines) >= most:
+                return lines[:most]
             if line and font.getlength(line + char) > width:
                 lines.append(line)
                 line = ""
             line += char
-    return lines + [line] if line else lines
+    return (lines + [line] if line else lines)[:most]
 
 
 def _shorten(line: str, font: Font, width: int) -> str:

@@ -350,8 +350,11 @@ def _item(page: Page, language: str, direction: str) -> epub.EpubHtml:
         lang=_esc(language), dir=direction, title=_esc(page.title), matter=page.matter, body=page.body,
         html_class=' class="cover"' if page.cover else "",
     ).encode("utf-8")
+    # The page is ours, from a source of bounded size: libxml2's limits for untrusted input
+    # (text nodes of at most 10 MB) would only refuse a long paragraph that the source allows.
+    parser = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
     try:
-        etree.fromstring(xhtml)
+        etree.fromstring(xhtml, parser)
     except etree.XMLSyntaxError as e:
         raise ValueError(f"{page.name} is not well-formed XHTML ({e}); the content step let markup through") from e
     item = _Item(uid=Path(page.name).stem, file_name=page.name, media_type="application/xhtml+xml", content=xhtml)

@@ -11,9 +11,21 @@ import difflib
 from typing import Annotated, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag as Kind
+from pydantic_core import PydanticCustomError
+
+from exporter.syntax import blank
+
+
+def _visible(value: str) -> str:
+    """Refuse text of spaces and invisible characters only: a blank title makes an EPUB that
+    EPUBCheck refuses and a deck without a name, a blank question an empty card front."""
+    if blank(value):
+        raise PydanticCustomError("blank", "blank text")
+    return value
+
 
 # Scalars arrive from the loader as the exact text the author wrote; nothing is coerced.
-Text = Annotated[str, StringConstraints(strict=True, min_length=1)]
+Text = Annotated[str, StringConstraints(strict=True, min_length=1), AfterValidator(_visible)]
 Slug = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
 Tag = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:::[a-z0-9]+(?:-[a-z0-9]+)*)*$")]
 
@@ -25,7 +37,31 @@ def _calendar_date(value: str) -> str:
     return value
 
 
-Language = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")]
+# A BCP 47 language tag as RFC 5646 writes it: language (2-3 letters; longer ones are not
+# registered) and extended language subtags, then script, region, variants, extensions and
+# private use, in that order. EPUBCheck refuses a book whose tag is not well formed (OPF-092).
+LANGUAGE_TAG = (
+    r"^[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}"
+    r"(?:-[A-Za-z]{4})?"
+    r"(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
+    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
+    r"(?:-[0-9A-WYZa-wyz](?:-[A-Za-z0-9]{2,8})+)*"
+    r"(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?$"
+)
+
+
+def _distinct_subtags(tag: str) -> str:
+    """RFC 5646 also forbids a repeated variant or extension: 'de-1996-1996' is not valid."""
+    subtags = tag.lower().partition("-x-")[0].split("-")[1:]  # private use may repeat anything
+    singletons = [s for s in subtags if len(s) == 1]  # each starts an extension
+    before_extensions = subtags[: subtags.index(singletons[0])] if singletons else subtags
+    variants = [s for s in before_extensions if len(s) > 4 or len(s) == 4 and s[0].isdigit()]
+    if len(set(variants)) < len(variants) or len(set(singletons)) < len(singletons):
+        raise ValueError("a variant or an extension is repeated")
+    return tag
+
+
+Language = Annotated[str, StringConstraints(strict=True, pattern=LANGUAGE_TAG), AfterValidator(_distinct_subtags)]
 # Said of both kinds of card.
 CARD_ID = "Stable id of the card (lowercase slug). Never change it: Anki uses it to update the card in place."
 CARD_EXTRA = "Optional context shown on the back of the card and after the answer in the book."
@@ -68,8 +104,10 @@ def card_class(data: object) -> type[QuestionCard] | type[ClozeCard]:
         return ClozeCard if isinstance(data, ClozeCard) else QuestionCard
     # A misspelt 'cloze' on a card without a question still means a cloze card, so the
     # author hears "did you mean 'cloze'?" rather than "missing question".
+    if "cloze" in data:
+        return ClozeCard
     misspelt = "question" not in data and difflib.get_close_matches("cloze", [str(k) for k in data], 1, 0.6)
-    return ClozeCard if "cloze" in data or misspelt else QuestionCard
+    return ClozeCard if misspelt else QuestionCard
 
 
 CARD_KINDS = {QuestionCard: "question-card", ClozeCard: "cloze-card"}

@@ -9,6 +9,7 @@ deletions takes linear time, not quadratic.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,14 @@ MAX_DELETION = 99
 # A Markdown code span: a run of backticks, then anything up to a run of the same length.
 # What it holds is shown as typed, so a deletion written inside one is text.
 CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)")
+# Shown as nothing, though neither white space nor format characters (Cf, e.g. U+200B): the
+# Hangul and braille blanks, the combining grapheme joiner, variation selectors.
+BLANKS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0") | frozenset(map(chr, range(0xFE00, 0xFE10)))
+
+
+def blank(text: str) -> bool:
+    """Whether `text` shows nothing: white space and invisible characters only."""
+    return all(c.isspace() or c in BLANKS or unicodedata.category(c) == "Cf" for c in text)
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,7 @@ def cloze_problem(text: str) -> str | None:
     numbers = set()
     deletions = _deletions(text)
     for m in deletions:
-        if not m.group(2).split("::")[0].strip():
+        if blank(m.group(2).split("::")[0]):
             return f"malformed cloze: deletion '{m.group()}' hides nothing; put the hidden text after '::'"
         numbers.add(int(m.group(1)))
     rest = CODE_SPAN.sub("", "".join(p for p in cloze_pieces(text) if isinstance(p, str)))

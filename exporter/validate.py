@@ -3,6 +3,7 @@ located in the file."""
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 import unicodedata
@@ -19,32 +20,42 @@ def validate(data, problems: Problems) -> model.Document | None:
         return model.Document.model_validate(data)
     except ValidationError as e:
         errors = e.errors(include_url=False)
-        unknown = [_data_key(error["loc"], data) for error in errors if error["type"] == "extra_forbidden"]
+        # Unknown keys by the mapping they are in: a key misspelt in each of 10,000 cards must
+        # not make each of its 10,000 "missing" errors look through all the others.
+        unknown: dict[Key, list] = {}
+        for error in errors:
+            if error["type"] == "extra_forbidden":
+                key = _data_key(error["loc"], data)
+                unknown.setdefault(key[:-1], []).append(key[-1])
         for error in errors:
             _report(error, data, problems, unknown)
         return None
 
 
-def _report(error, data, problems: Problems, unknown: list[Key]) -> None:
+def _report(error, data, problems: Problems, unknown: dict[Key, list]) -> None:
     key = _data_key(error["loc"], data)
     kind, field = error["type"], key[-1] if key else ""
     if kind == "missing":
-        typos = [k[-1] for k in unknown if k[:-1] == key[:-1]]
-        if typos and f" (did you mean '{field}'?)" in {did_you_mean(t, _allowed_keys(key[:-1], data)) for t in typos}:
+        typos = unknown.get(key[:-1], ())
+        if typos and f" (did you mean '{field}'?)" in {_hint(t, _allowed_keys(key[:-1], data)) for t in typos}:
             return  # reported once, as the unknown key that is this one misspelt
         problems.add(key[:-1], f"missing required key '{field}'")
     elif kind == "extra_forbidden":
-        hint = did_you_mean(field, _allowed_keys(key[:-1], data))
+        hint = _hint(field, _allowed_keys(key[:-1], data))
         problems.add(key[:-1], f"unknown key '{field}'{hint}", problems.key_positions.get(key))
     elif error["loc"] and error["loc"][-1] == "[key]":
         problems.add(key, f"fact name '{field}' is not a lowercase slug (use a-z, 0-9 and single hyphens)",
                      problems.key_positions.get(key))
     elif kind == "string_too_short":
         problems.add(key, "must not be empty")
+    elif kind == "blank":
+        invisible = ", ".join(sorted({f"U+{ord(c):04X}" for c in error["input"] if not c.isspace()}))
+        problems.add(key, f"must not be empty (it holds only invisible characters: {invisible}; delete them)"
+                     if invisible else "must not be empty (it holds only white space)")
     elif kind == "too_short":
         if not error["input"]:  # pydantic also says so of a list whose items failed
             problems.add(key, "needs at least one entry")
-    elif kind == "string_pattern_mismatch" or kind == "value_error" and field == "edition":
+    elif kind == "string_pattern_mismatch" or kind == "value_error" and field in ("edition", "language"):
         problems.add(key, _pattern_message(field, error["input"]))
     elif kind.endswith("_type"):
         expected = {"string_type": "text", "dict_type": "a mapping (key: value lines)",
@@ -70,7 +81,13 @@ def _data_key(loc: tuple, data) -> Key:
     return tuple(key)
 
 
-def _allowed_keys(key: Key, data) -> list[str]:
+@functools.lru_cache(maxsize=256)
+def _hint(word, allowed: tuple[str, ...]) -> str:
+    """did_you_mean, once per misspelling: difflib is slow enough to count over 10,000 cards."""
+    return did_you_mean(word, list(allowed))
+
+
+def _allowed_keys(key: Key, data) -> tuple[str, ...]:
     cls: typing.Any = model.Document
     node = data
     for part in key:
@@ -81,8 +98,8 @@ def _allowed_keys(key: Key, data) -> list[str]:
             continue
         cls = _unwrap(cls.model_fields[part].annotation)
     if isinstance(cls, type) and issubclass(cls, BaseModel):
-        return list(cls.model_fields)
-    return []
+        return tuple(cls.model_fields)
+    return ()
 
 
 def _unwrap(annotation):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -70,3 +71,11 @@ def previous(_previous_build: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "out"
     shutil.copytree(_previous_build, copy)
     return copy
+
+
+def synthetic():
+    """benchmarks/synthetic.py (make_source, shape), imported by path: benchmarks/ is not a package."""
+    spec = importlib.util.spec_from_file_location("synthetic", ROOT / "benchmarks" / "synthetic.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

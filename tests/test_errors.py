@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import TINY
+from conftest import TINY, edit
 from helpers import snapshot
 from exporter.cli import main
 from exporter.errors import SourceError
@@ -133,6 +133,14 @@ CASES = [
     ]),
     ("empty-required-text.yaml", 1, ["{path}:18:12: error: chapters[0].title: must not be empty"]),
     ("nothing-for-text.yaml", 1, ["{path}:24:16: error: chapters[0].cards[0].answer: must not be empty"]),
+    ("blank-title.yaml", 1, ["{path}:5:10: error: book.title: must not be empty (it holds only white space)"]),
+    ("blank-question.yaml", 1, [
+        "{path}:23:19: error: chapters[0].cards[0].question: must not be empty (it holds only white space)",
+    ]),
+    ("invisible-term.yaml", 1, [
+        "{path}:29:13: error: glossary.terms[0].term: must not be empty "
+        "(it holds only invisible characters: U+200B; delete them)",
+    ]),
     ("empty-required-list.yaml", 1, ["{path}:11:12: error: book.sources: needs at least one entry"]),
     # --- values -----------------------------------------------------------------------------
     ("bad-id.yaml", 1, [
@@ -149,6 +157,15 @@ CASES = [
     ]),
     ("bad-language.yaml", 1, [
         "{path}:6:13: error: book.language: 'English' is not a language tag; use e.g. 'en' or 'en-GB'",
+    ]),
+    ("bad-language-two-regions.yaml", 1, [
+        "{path}:6:13: error: book.language: 'en-US-US' is not a language tag; use e.g. 'en' or 'en-GB'",
+    ]),
+    ("bad-language-two-digit-region.yaml", 1, [
+        "{path}:6:13: error: book.language: 'en-12' is not a language tag; use e.g. 'en' or 'en-GB'",
+    ]),
+    ("bad-language-repeated-variant.yaml", 1, [
+        "{path}:6:13: error: book.language: 'de-CH-1996-1996' is not a language tag; use e.g. 'en' or 'en-GB'",
     ]),
     ("bad-edition.yaml", 1, [
         "{path}:10:12: error: book.edition: '15/01/2026' is not a date; write it as YYYY-MM-DD, e.g. '2026-11-25'",
@@ -322,6 +339,48 @@ def test_bom_and_crlf_are_accepted_as_the_same_document(runner, tmp_path, varian
     result = runner.invoke(main, ["build", str(path), "-o", str(previous)])
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("tag", ["en", "en-GB", "zh-Hant-TW", "sr-Latn", "de-CH-1996", "es-419", "EN-gb",
+                                 "zh-cmn-Hans-CN", "sl-rozaj-biske-1994", "en-US-u-ca-gregory", "en-GB-x-private-x"])
+def test_well_formed_language_tags_are_accepted(tiny, tag):
+    edit(tiny, "language: en", f"language: {tag}")
+    assert load(tiny).document.book.language == tag
+
+
+@pytest.mark.parametrize("tag", ["English", "en-US-US", "en-12", "en-", "en--GB", "x-private", "i-klingon",
+                                 "en-a-x", "en-a-bb-a-cc", "de-1996-1996", "en-Latn-Cyrl", "en-GB-US"])
+def test_malformed_language_tags_are_refused(tiny, tag):
+    edit(tiny, "language: en", f"language: {tag}")
+    with pytest.raises(SourceError) as caught:
+        load(tiny)
+    assert [p.message for p in caught.value.problems] == [f"'{tag}' is not a language tag; use e.g. 'en' or 'en-GB'"]
+
+
+@pytest.mark.parametrize(("title", "why"), [
+    ("\t \u00a0\u3000", "white space"),
+    ("\u200b\u200d\u2060\ufeff", "invisible characters: U+200B, U+200D, U+2060, U+FEFF; delete them"),
+    (" \u3164 \u2800 \u034f", "invisible characters: U+034F, U+2800, U+3164; delete them"),
+])
+def test_blank_text_is_refused(tiny, title, why):
+    edit(tiny, "title: A Tiny Book", f'title: "{title}"')
+    with pytest.raises(SourceError) as caught:
+        load(tiny)
+    assert [(p.key, p.message) for p in caught.value.problems] == [("book.title", f"must not be empty (it holds only {why})")]
+
+
+def test_a_deletion_that_hides_only_invisible_characters_is_refused(tiny):
+    edit(tiny, "{{c1::${landing-date}}}", "{{c1::${landing-date}}} {{c2::\\u200b \\u2060}}")
+    with pytest.raises(SourceError) as caught:
+        load(tiny)
+    assert [p.message for p in caught.value.problems] == [
+        "malformed cloze: deletion '{{c2::\u200b \u2060}}' hides nothing; put the hidden text after '::'"]
+
+
+@pytest.mark.parametrize("title", [".", " A ", "\u200bA\u200b", "\u00a0·"])
+def test_text_with_one_visible_character_is_accepted(tiny, title):
+    edit(tiny, "title: A Tiny Book", f'title: "{title}"')
+    assert load(tiny).document.book.title.strip() != ""
 
 
 def test_a_dollar_before_a_cloze_deletion_is_text_not_a_fact(runner, tmp_path):

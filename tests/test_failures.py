@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import pathlib
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -286,3 +287,46 @@ def test_staged_is_all_or_nothing_even_while_moving_into_place(targets, monkeypa
     monkeypatch.undo()
     assert leftovers(targets[0].parent) == []
     assert [t.read_bytes() for t in targets] == before
+
+
+# --- the temporary folder ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def full_tempdir(tmp_path, monkeypatch) -> Path:
+    """A real, nearly full file system as the temporary folder: a 64 KiB tmpfs with 16 KiB left,
+    room for a small file but not for the deck's scratch database."""
+    mount = tmp_path / "full"
+    mount.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {result.stderr.decode().strip()}")
+    try:
+        (mount / "fill").write_bytes(b"\0" * 48 * 1024)
+        monkeypatch.setattr(tempfile, "tempdir", str(mount))
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+@pytest.mark.parametrize(("folder", "reason"), [
+    ("full", "(database or disk is full); free space there, or set TMPDIR to a folder with room"),
+    ("gone", "(No such file or directory); set TMPDIR to a folder you can write to"),
+])
+def test_a_temporary_folder_that_cannot_be_written_is_a_write_error_naming_it(request, runner, previous, edited,
+                                                                               monkeypatch, tmp_path, folder, reason):
+    """Full: a real, nearly full file system. Gone: the folder tempfile chose at a first build
+    was cleaned away while the process (`watch`) kept running."""
+    if folder == "full":
+        temp = request.getfixturevalue("full_tempdir")
+    else:
+        temp = tmp_path / "gone"
+        monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    before = snapshot(previous)
+    result = runner.invoke(main, ["build", str(edited), "-o", str(previous)])
+    assert_one_line_failure(result, 1, f"{temp}: error: cannot write the deck's scratch database in the "
+                                       f"temporary folder {reason}; previous outputs are unchanged.")
+    assert snapshot(previous) == before
+    assert leftovers(previous) == []
+    if folder == "full":
+        assert [p.name for p in temp.iterdir()] == ["fill"]

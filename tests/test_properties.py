@@ -16,7 +16,6 @@ PROPERTY_SCALE=20 multiplies every example count, for a deeper search than the s
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import tempfile
@@ -29,10 +28,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import REAL_SOURCE, ROOT, TINY
+from conftest import REAL_SOURCE, TINY, synthetic
 from exporter.build import build
 from exporter.cli import main
 from exporter.load import load
+from exporter.syntax import blank
 from exporter.yaml_tree import FORBIDDEN
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -76,6 +76,11 @@ def texts(min_size: int = 1, max_pieces: int = 6, special: list[str] = SPECIAL):
     return st.lists(piece, min_size=min_size, max_size=max_pieces).map("".join).map(_no_fact_refs)
 
 
+def visible(text: str) -> str:
+    """Required text must show something: white space and invisible characters alone are refused."""
+    return "x" + text if blank(text) else text
+
+
 def with_facts(draw, text: str, facts: dict[str, str]) -> str:
     """Text with some of the document's facts used in it as ${name}."""
     if not facts:
@@ -112,7 +117,7 @@ def clozes(draw) -> tuple[str, int]:
     for number in numbers:
         hidden = draw(cloze_texts(min_size=1))
         hint = draw(st.one_of(st.just(""), cloze_texts(min_size=1).map(lambda s: "::" + s)))
-        if not (hidden + hint).split("::")[0].strip():
+        if blank((hidden + hint).split("::")[0]):
             hidden = "x" + hidden  # what a deletion hides is before its first '::', and not blank
         out.append(f"{{{{c{number}::{hidden}{hint}}}}}")
         out.append(draw(cloze_texts()))
@@ -132,11 +137,12 @@ def documents(draw) -> tuple[dict, dict]:
         return f"{prefix}-{next(serial)}"
 
     expected = {"notes": 0, "cards": 0, "ids": set()}
-    facts = draw(st.dictionaries(slugs(), texts(max_pieces=3).map(lambda s: s.replace("{", "(").replace("}", ")")),
-                 max_size=3))
+    facts = draw(st.dictionaries(slugs(), texts(max_pieces=3).map(lambda s: s.replace("{", "(").replace("}", ")"))
+                                 .map(visible), max_size=3))
 
     def text(optional: bool = False, **kw) -> str:
         value = draw(texts(min_size=0 if optional else 1, **kw))
+        value = value if optional else visible(value)
         return with_facts(draw, value, facts) if value else value
 
     def cards(max_size: int) -> list[dict]:
@@ -487,14 +493,6 @@ def test_a_damaged_source_is_built_or_refused_without_a_traceback(damaged):
 # --- 4. the benchmark's synthetic sources are valid at every size ----------------------------
 
 
-def _synthetic():
-    """benchmarks/synthetic.py, imported by path: benchmarks/ is not a package."""
-    spec = importlib.util.spec_from_file_location("synthetic", ROOT / "benchmarks" / "synthetic.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @settings(max_examples=examples(10), **SETTINGS)
 @given(cards=st.integers(1, 150), seed=st.integers(0, 2**16))
 def test_synthetic_sources_pass_check_strict_with_exactly_the_cards_asked_for(cards, seed):
@@ -503,7 +501,7 @@ def test_synthetic_sources_pass_check_strict_with_exactly_the_cards_asked_for(ca
     from exporter.lint import lint
     from exporter.load import parse
 
-    make_source = _synthetic().make_source
+    make_source = synthetic().make_source
     text = make_source(cards, seed)
     assert text == make_source(cards, seed)  # deterministic
     source = parse(text.encode("utf-8"), "synthetic.yaml")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, edit
+from conftest import ROOT, TINY, edit, synthetic
 from exporter.cli import main
 
 
@@ -91,36 +93,151 @@ def test_preview_shows_every_card_front_and_back(runner, tiny, tmp_path):
     assert not re.search(r"(src|href)=\"(https?:)?//", text)  # nothing loaded from the network
 
 
-def test_watch_rebuilds_on_save_and_survives_a_broken_save(tiny, out):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "exporter", "watch", str(tiny), "-o", str(out), "--debounce", "50"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
-    seen: list[str] = []
+class Watch:
+    """`exporter watch` in a process of its own, its output (stdout and stderr) read line by
+    line; every wait has a deadline, and the process is stopped on the way out."""
 
-    def wait_for(pattern: str, timeout: float = 60) -> None:
+    def __init__(self, *args: str, cwd: Path = ROOT, debounce: int = 50):
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        cmd = [sys.executable, "-m", "exporter", "watch", *args, "--debounce", str(debounce)]
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=lambda: [self.lines.put(line) for line in self.proc.stdout], daemon=True).start()
+
+    def wait_for(self, pattern: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                line = lines.get(timeout=deadline - time.monotonic())
+                line = self.lines.get(timeout=deadline - time.monotonic())
             except queue.Empty:
                 break
-            seen.append(line)
+            self.seen.append(line)
             if re.search(pattern, line):
                 return
-        raise AssertionError(f"never saw {pattern!r}; output:\n{''.join(seen)}")
+        raise AssertionError(f"never saw {pattern!r}; output:\n{''.join(self.seen)}")
 
-    try:
-        wait_for(r"^Watching ")
+    def __enter__(self) -> "Watch":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.proc.wait(timeout=10)
+        assert not any("Traceback" in line for line in self.seen)
+
+
+def test_watch_rebuilds_on_save_and_survives_a_broken_save(tiny, out):
+    with Watch(str(tiny), "-o", str(out)) as watch:
+        watch.wait_for(r"^Watching ")
         good = tiny.read_text("utf-8")
         tiny.write_text(good.replace("answer: In crates", "anwser: In crates"), "utf-8")
-        wait_for(r"unknown key 'anwser' \(did you mean 'answer'\?\)")
+        watch.wait_for(r"unknown key 'anwser' \(did you mean 'answer'\?\)")
         assert (out / "tiny-book.apkg").exists()
         tiny.write_text(good.replace("answer: In crates", "answer: In boxes"), "utf-8")
-        wait_for(r"^1 card changed")
-        assert proc.poll() is None, "watch must keep running"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-    assert not any("Traceback" in line for line in seen)
+        watch.wait_for(r"^1 card changed")
+        assert watch.proc.poll() is None, "watch must keep running"
+
+
+@pytest.mark.parametrize("where", ["a-missing-folder", "default-outside-the-project"])
+def test_watch_without_the_source_folder_exits_2(tmp_path, where):
+    """watchfiles cannot watch a folder that does not exist: it used to end in its traceback."""
+    args, folder = ([str(tmp_path / "nope" / "notes.yaml")], tmp_path / "nope") if where == "a-missing-folder" \
+        else ([], tmp_path / "source")
+    source = args[0] if args else "source/belenko-defection.yaml"
+    result = subprocess.run([sys.executable, "-m", "exporter", "watch", *args], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"{source}: error: the folder {folder} does not exist; check the path "
+                             "(default: source/belenko-defection.yaml, from the project's root folder)\n")
+
+
+def _rm_mkdir_write(folder: Path, text: str) -> None:
+    shutil.rmtree(folder)
+    folder.mkdir()
+    (folder / "tiny.yaml").write_text(text, "utf-8")
+
+
+def _mv_away_mkdir_write(folder: Path, text: str) -> None:
+    folder.rename(folder.with_name("old"))
+    folder.mkdir()
+    (folder / "tiny.yaml").write_text(text, "utf-8")
+
+
+def _mv_new_folder_in(folder: Path, text: str) -> None:
+    new = folder.with_name("new")
+    new.mkdir()
+    (new / "tiny.yaml").write_text(text, "utf-8")
+    folder.rename(folder.with_name("old"))
+    new.rename(folder)
+
+
+@pytest.mark.parametrize("replace", [_rm_mkdir_write, _mv_away_mkdir_write, _mv_new_folder_in],
+                         ids=["rm-mkdir-write", "mv-away-mkdir-write", "mv-new-folder-in"])
+def test_watch_keeps_building_after_the_source_folder_is_replaced(tmp_path, out, replace):
+    """A watch dies with its folder: after `rm -rf dir; mkdir dir` the outputs used to stay stale."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    source = folder / "tiny.yaml"
+    good = TINY.read_text("utf-8")
+    source.write_text(good, "utf-8")
+    with Watch(str(source), "-o", str(out)) as watch:
+        watch.wait_for(r"^Watching ")
+        replace(folder, good.replace("answer: In crates", "answer: In boxes"))
+        watch.wait_for(r"^1 card changed")
+        source.write_text(good.replace("answer: In crates", "answer: In barrels"), "utf-8")  # the new folder is watched
+        watch.wait_for(r"^1 card changed")
+        assert watch.proc.poll() is None, "watch must keep running"
+    assert sum(line.startswith("Watching ") for line in watch.seen) == 1
+
+
+def test_watch_waits_for_a_removed_source_folder_to_come_back(tmp_path, out):
+    folder = tmp_path / "src"
+    folder.mkdir()
+    good = TINY.read_text("utf-8")
+    (folder / "tiny.yaml").write_text(good, "utf-8")
+    with Watch(str(folder / "tiny.yaml"), "-o", str(out)) as watch:
+        watch.wait_for(r"^Watching ")
+        shutil.rmtree(folder)
+        watch.wait_for(rf"^Waiting for the folder {re.escape(str(folder))} to appear\.$")
+        folder.mkdir()
+        (folder / "tiny.yaml").write_text(good.replace("answer: In crates", "answer: In boxes"), "utf-8")
+        watch.wait_for(r"^1 card changed")
+
+
+def test_watch_stops_at_once_when_the_output_folder_cannot_be_used(tiny, tmp_path):
+    """As build does (exit 2), rather than repeat the error at every save."""
+    a_file = tmp_path / "out.txt"
+    a_file.write_text("not a folder\n")
+    result = subprocess.run([sys.executable, "-m", "exporter", "watch", str(tiny), "-o", str(a_file)],
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"{a_file}: error: is a file, not a directory; choose an output directory with -o\n"
+
+
+def _cpu_ticks(pid: int) -> int:
+    """User and system CPU time of a process, in clock ticks (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to see a build running")
+def test_ctrl_c_during_a_rebuild_stops_watching(tmp_path, out):
+    """It was turned into 'interrupted' by the build and swallowed: watching went on. A build
+    is seen running by the CPU time it takes (watching idles); Ctrl-C is sent then."""
+    source = tmp_path / "big.yaml"
+    source.write_text(synthetic().make_source(5_000), "utf-8")  # about a second to rebuild
+    with Watch(str(source), "-o", str(out)) as watch:
+        watch.wait_for(r"^Watching ")
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        idle = _cpu_ticks(watch.proc.pid)
+        with source.open("a", encoding="utf-8") as f:
+            f.write("# edited\n")
+        deadline = time.monotonic() + 60
+        while _cpu_ticks(watch.proc.pid) < idle + os.sysconf("SC_CLK_TCK") // 7 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        watch.proc.send_signal(signal.SIGINT)
+        watch.wait_for(r"^interrupted; previous outputs are unchanged\.$")
+        watch.wait_for(r"^Stopped watching\.$")
+        assert watch.proc.wait(timeout=30) == 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

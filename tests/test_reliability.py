@@ -339,3 +339,12 @@ def test_an_output_path_that_is_a_directory_is_named(runner, tiny, tmp_path):
     assert result.exit_code == 2
     assert result.stderr == (f"{out / 'tiny-book.apkg'}: error: is a directory where the build writes a file; "
                              "move it away; choose an output directory with -o\n")
+
+
+@pytest.mark.parametrize("value", ["1e9", "²", "-1", "1700000000000000"])
+def test_a_malformed_source_date_epoch_is_a_clear_error(runner, tiny, tmp_path, monkeypatch, value):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    result = runner.invoke(main, ["build", str(tiny), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"SOURCE_DATE_EPOCH: error: {value!r} is ")
+    assert not (tmp_path / "out").exists()
