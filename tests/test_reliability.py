@@ -348,3 +348,19 @@ def test_a_malformed_source_date_epoch_is_a_clear_error(runner, tiny, tmp_path, 
     assert result.exit_code == 2
     assert result.stderr.startswith(f"SOURCE_DATE_EPOCH: error: {value!r} is ")
     assert not (tmp_path / "out").exists()
+
+
+# --- 11. huge deletion numbers ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("number", "message"), [
+    ("100", "malformed cloze: c100 is too high; number deletions from c1 up to c99"),
+    ("10000000", "malformed cloze: c10000000 is too high; number deletions from c1 up to c99"),
+    ("1000000000", "malformed cloze near '{{c1000000000::x}}.'; a deletion is written {{c1::hidden text}}"),
+    ("9" * 5000, "malformed cloze near '{{c" + "9" * 27 + "'; a deletion is written {{c1::hidden text}}"),
+])
+def test_huge_deletion_numbers_are_a_short_located_error(runner, tiny, number, message):
+    edit(tiny, "{{c1::${landing-date}}}", f"{{{{c1::${{landing-date}}}}}} {{{{c{number}::x}}}}")
+    result = runner.invoke(main, ["check", str(tiny)])
+    assert result.exit_code == 1
+    assert result.stderr == f"{tiny}:33:16: error: chapters[0].cards[1].cloze: {message}\n1 problem found.\n"
