@@ -152,10 +152,10 @@ def make_source(cards: int, seed: int = 0) -> str:
         years = rng.sample(range(1900, 2000), size)
         counts_used: set[str] = set()
 
-        def unique(make) -> str:
-            while (value := make()) in counts_used:
+        def unique(make, used: set[str] = counts_used) -> str:
+            while (value := make()) in used:
                 pass
-            counts_used.add(value)
+            used.add(value)
             return value
 
         for k in range(size):

@@ -176,6 +176,7 @@ def deck_notes(book: content.Book) -> list[_Note]:
     notes = []
     for card in book.cards:
         source, extra = _literal(typography.apply(html.escape(card.label))), _literal(card.extra)
+        fields: tuple[str, ...]
         if card.kind == "cloze":
             fields = (cloze_field(card), extra, source, card.id)
         else:

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from exporter import __version__, manifest
 from exporter.clock import now, source_date_epoch
@@ -164,7 +165,7 @@ class _issuing:
     def __init__(self, book_id: str):
         self.book_id = book_id
         self.report = Report()
-        self.lock = None
+        self.lock: Any = None  # a filelock.FileLock while held
 
     def __enter__(self) -> Report:
         from filelock import FileLock, Timeout

@@ -37,7 +37,7 @@ class Failed(click.ClickException):
 
     def __init__(self, message: str, code: int):
         super().__init__(message)
-        self.exit_code = code
+        self.exit_code = code  # type: ignore[misc]  # click reads it per instance; the class value is a default
 
     def show(self, file=None) -> None:
         click.echo(self.message, err=True)

@@ -54,12 +54,16 @@ class Entry:
 
 @dataclass(frozen=True)
 class Event(Entry):
-    date: str
+    """A dated event of the timeline."""
+
+    date: str  # as the author wrote it, e.g. "6 September 1976"
     event: str
 
 
 @dataclass(frozen=True)
 class Person(Entry):
+    """Someone in the story, with a one-line role."""
+
     name: str
     role: str
     text: str  # block
@@ -67,18 +71,24 @@ class Person(Entry):
 
 @dataclass(frozen=True)
 class Term(Entry):
+    """A glossary entry; it is also a two-way note in the deck."""
+
     term: str
     definition: str
 
 
 @dataclass(frozen=True)
 class Answered(Entry):
+    """A question of the FAQ with its answer."""
+
     question: str
     answer: str  # block
 
 
 @dataclass(frozen=True)
 class Factor(Entry):
+    """One row of the factors table."""
+
     factor: str
     description: str
     impact: str
@@ -153,7 +163,7 @@ def _markdown():
     md = MarkdownIt("commonmark", {"html": False, "xhtmlOut": True, "typographer": True})
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.disable("image")  # an image would need a file that neither output carries
-    md.validateLink = lambda url: bool(SAFE_LINK.match(url.strip()))
+    md.validateLink = lambda url: bool(SAFE_LINK.match(url.strip()))  # type: ignore[method-assign]  # the documented hook
 
     def shift_headings(state):
         # The section title is h1 (book) or the card label; prose headings sit below it.
@@ -247,7 +257,7 @@ def build(document: model.Document, renderer: type[Content] = Content) -> Book:
         key, entry_type = PART_ENTRIES[kind]
         entries = tuple(_entry(c, entry, entry_type) for entry in getattr(part, key))
         if kind == "glossary":  # in dictionary order, whatever the order they were written in
-            entries = tuple(sorted(entries, key=lambda e: typography.sort_key(plain(e.term))))
+            entries = tuple(sorted(entries, key=lambda e: typography.sort_key(plain(e.term if isinstance(e, Term) else ""))))
         cards = tuple(_card(c, card, kind, title, tags) for card in part.cards)
         if kind == "glossary":
             cards = tuple(

@@ -57,7 +57,7 @@ def render(title: str, subtitle: str, author: str) -> bytes:
     # The subtitle gets at most a third of the band, the title whatever is left.
     sub_font, sub_lines = _fit(subtitle, SUBTITLE_SIZES, width, (bottom - top) // 3)
     sub_height = _height(sub_font, len(sub_lines))
-    gap = sub_font.size if sub_lines else 0
+    gap = int(sub_font.size) if sub_lines else 0
     title_font, title_lines = _fit(title, TITLE_SIZES, width, bottom - top - sub_height - gap)
     y = _draw_lines(draw, title_lines, title_font, top, TITLE_RAMP)
     if sub_lines:  # the same ink as the title's background, with the subtitle's own ramp
@@ -76,7 +76,9 @@ def render(title: str, subtitle: str, author: str) -> bytes:
 
 @lru_cache(maxsize=None)
 def _font(size: int) -> Font:
-    return ImageFont.load_default(size=size).font_variant(layout_engine=ImageFont.Layout.BASIC)
+    font = ImageFont.load_default(size=size)
+    assert isinstance(font, ImageFont.FreeTypeFont)  # Pillow >= 10.1 carries a scalable default
+    return font.font_variant(layout_engine=ImageFont.Layout.BASIC)
 
 
 @lru_cache(maxsize=None)

@@ -24,10 +24,10 @@ def check_across(data, problems: Problems) -> None:
             problems.add(key, f"fact reference '{_excerpt(value[m.start():])}' is never closed; end the name with '}}' "
                          "(to show '${' as text, write '$\\{')", _locate(problems, key, "${", nth))
         if key[0] == "facts":
-            m = FACT_REF.search(value)
-            if m:
+            inner = FACT_REF.search(value)
+            if inner:
                 problems.add(key, "a fact's value cannot use another fact; write the value out",
-                             _locate(problems, key, m.group()))
+                             _locate(problems, key, inner.group()))
             continue
         for m in FACT_REF.finditer(value):
             if m.group(1) not in facts:

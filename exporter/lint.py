@@ -57,7 +57,8 @@ def lint(source: Source) -> list[Problem]:
                          f"{section.label} (missing: {', '.join(sorted(missing))}); say it in the text or fix the answer")
             normal = " ".join(WORD.findall(content.plain(question).lower()))
             if normal in asked:
-                warn(key, "same-question", f"card '{card.id}' asks the same question as card '{asked[normal]}'; merge or reword them")
+                warn(key, "same-question",
+                     f"card '{card.id}' asks the same question as card '{asked[normal]}'; merge or reword them")
             asked.setdefault(normal, card.id)
 
     # 6. The rules of formulating cards (exporter/rules.py).

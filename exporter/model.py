@@ -112,7 +112,7 @@ def card_class(data: object) -> type[QuestionCard] | type[ClozeCard]:
 
 CARD_KINDS = {QuestionCard: "question-card", ClozeCard: "cloze-card"}
 Card = Annotated[
-    Union[tuple(Annotated[cls, Kind(kind)] for cls, kind in CARD_KINDS.items())],
+    Union[Annotated[QuestionCard, Kind("question-card")], Annotated[ClozeCard, Kind("cloze-card")]],
     Discriminator(lambda data: CARD_KINDS[card_class(data)]),
 ]
 

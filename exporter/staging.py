@@ -87,13 +87,13 @@ def _move_all(temps: list[Path], targets: list[Path]) -> None:
                 moved.append(target)
         except BaseException:
             for target in reversed(moved):
-                backup = backups[target]
-                if backup is None:
+                kept = backups[target]
+                if kept is None:
                     target.unlink(missing_ok=True)
                 else:
-                    os.replace(backup, target)
+                    os.replace(kept, target)
             raise
     finally:
-        for backup in backups.values():
-            if backup is not None:
-                backup.unlink(missing_ok=True)
+        for kept in backups.values():
+            if kept is not None:
+                kept.unlink(missing_ok=True)

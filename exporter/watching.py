@@ -32,8 +32,13 @@ def saves(source: Path, debounce: int) -> Iterator[str]:
         try:
             # The folder, not the file: editors often save by replacing the file. The folder's
             # own deletion event says when it is removed or moved away.
+            watched = (target, folder)
+
+            def ours(_change: object, path: str, watched: tuple[Path, Path] = watched) -> bool:
+                return Path(path) in watched
+
             for changes in watch(folder, debounce=debounce, step=50, rust_timeout=200, yield_on_timeout=True,
-                                 recursive=False, watch_filter=lambda _change, path: Path(path) in (target, folder)):
+                                 recursive=False, watch_filter=ours):
                 if not live:
                     live = True
                     yield LIVE

@@ -39,7 +39,7 @@ class _Composer:
         p = self.problems
         try:
             events = yaml.parse(self.text, Loader=_Loader)
-            docs = []
+            docs: list = []
             for event in events:
                 if isinstance(event, yaml.DocumentStartEvent):
                     if docs:
@@ -81,7 +81,7 @@ class _Composer:
                 p.add(key, f"{kind} U+{ord(m.group()):04X} is not allowed (written as an escape in quotes: remove it)")
             return event.value
         if isinstance(event, yaml.SequenceStartEvent):
-            items = []
+            items: list = []
             for event in events:
                 if isinstance(event, yaml.SequenceEndEvent):
                     return tuple(items)

@@ -218,7 +218,8 @@ def clip(points: list[tuple[float, float]], box: tuple[float, float, float, floa
     """A (lon, lat) ring cut to box = (west, south, east, north) (Sutherland-Hodgman), so that
     far parts of a continent never reach the projection, which would fold them over the map."""
     for axis, limit, keep_below in ((0, box[0], False), (1, box[1], False), (0, box[2], True), (1, box[3], True)):
-        inside = (lambda p: p[axis] <= limit) if keep_below else (lambda p: p[axis] >= limit)
+        inside = ((lambda p, a=axis, v=limit: p[a] <= v) if keep_below
+                  else (lambda p, a=axis, v=limit: p[a] >= v))
         result = []
         for a, b in zip(points[-1:] + points[:-1], points):
             if inside(a) != inside(b):
@@ -366,10 +367,10 @@ def draw_scale_bar(draw: ImageDraw.ImageDraw, canvas: Canvas, left: float, botto
     height = 2 * pad + 2 * thick + gap + 2.4 * size * SS
     top = bottom - height
     draw.rectangle([left, top, left + 2 * pad + width + 150 * SS, bottom], fill=SEA, outline=INK, width=3 * SS)
-    x0, y = left + pad, top + pad + 1.2 * size * SS
+    x0, y0 = left + pad, top + pad + 1.2 * size * SS
     for (unit, km_per_unit, ticks), y, anchor, dy in (
-        (bars[0], y, "md", -8 * SS),
-        (bars[1], y + thick + gap, "ma", thick + 8 * SS),
+        (bars[0], y0, "md", -8 * SS),
+        (bars[1], y0 + thick + gap, "ma", thick + 8 * SS),
     ):
         per_unit = per_km * km_per_unit
         for k, (a, b) in enumerate(zip(ticks, ticks[1:])):
@@ -444,7 +445,8 @@ def draw_map(topology: dict) -> Image.Image:
     stop = next(k for k in range(len(course) - 1, 0, -1) if math.dist(course[k], b) > 44 * SS)
     dashed(draw, course[: stop + 1], width=12, on=44, off=18)
     arrowhead(draw, course[stop], course[stop - 6], 50)
-    label(draw, offset(CHUGUYEVKA, -120, 150), f"Belenko's approximate\ncourse, {day('defection-date')} 1976:\nvery low, climbing\nnear Japan", 50, anchor="la")
+    course = f"Belenko's approximate\ncourse, {day('defection-date')} 1976:\nvery low, climbing\nnear Japan"
+    label(draw, offset(CHUGUYEVKA, -120, 150), course, 50, anchor="la")
     marker(draw, p, "diamond", 15)
     label(draw, (p[0], p[1] - 34 * SS), f"{SOURCE_FACTS['detection-time']}: Japanese\nradar picks him up", 48, anchor="md")
 

@@ -90,7 +90,8 @@ def draw_timeline(f: dict[str, str]) -> Image.Image:
     place = scale(start, end)
     events = [
         event(draw, place(clock(f["detection-time"])), y, f"{f['detection-time']}\nradar picks\nup the MiG-25", True, "l", 90),
-        event(draw, place(clock(f["scramble-time"])), y, f"{f['scramble-time']}\ntwo F-4s scrambled\nfrom Chitose", False, "l", 90),
+        event(draw, place(clock(f["scramble-time"])), y, f"{f['scramble-time']}\ntwo F-4s scrambled\nfrom Chitose",
+              False, "l", 90),
         event(draw, place(clock(f["radar-lost-time"])), y, f"{f['radar-lost-time']}\nradar\nloses it", True, "l", 90),
         event(draw, place(clock(f["landing-time"])), y, f"{f['landing-time']}\nlands at\nHakodate", True, "r", 90),
     ]
@@ -106,7 +107,8 @@ def draw_timeline(f: dict[str, str]) -> Image.Image:
     events = [
         event(draw, place(0), y, "Ford approves\nasylum", True, "l", 230),
         event(draw, place(days("us-flight-date")), y, "Belenko flown\nto the US", True, "l", 90),
-        event(draw, place(days("hyakuri-arrival-date")), y, f"MiG-25 taken to\n{f['exam-base'].split()[0]} for study", False, "l", 90),
+        event(draw, place(days("hyakuri-arrival-date")), y, f"MiG-25 taken to\n{f['exam-base'].split()[0]} for study",
+              False, "l", 90),
         event(draw, place(days("gromyko-date")), y, f"{f['foreign-minister'].split()[-1]} raises\nit with Ford", True, "l", 90),
         event(draw, place(days("return-date")), y, f"MiG-25 leaves\n{f['return-port']} in\ncrates", True, "r", 90),
     ]

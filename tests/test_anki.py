@@ -18,7 +18,7 @@ import genanki
 import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 from lxml import html as lhtml
 
 from conftest import REAL_SOURCE, TINY, edit

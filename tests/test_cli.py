@@ -104,7 +104,8 @@ def test_genanki_writes_the_collection_schema_the_deck_writer_patches():
     from genanki import apkg_schema
 
     digest = hashlib.sha256(apkg_schema.APKG_SCHEMA.encode()).hexdigest()
-    assert digest == "a8e071f2f15c0cfbeb75fcdc68571ed2686b089186862bcb26acdb02596fee91", "genanki's collection schema changed: check anki._collection"
+    expected = "a8e071f2f15c0cfbeb75fcdc68571ed2686b089186862bcb26acdb02596fee91"
+    assert digest == expected, "genanki's collection schema changed: check anki._collection"
 
 
 def test_new_writes_a_starter_that_checks_strictly_and_builds(runner, tmp_path):

@@ -6,10 +6,8 @@ the .epub; nothing here asks the exporter what it meant to write.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
-import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -55,7 +53,7 @@ def read_book(epub: Path) -> dict:
         pages = {name: z.read(f"EPUB/{name}") for name in hrefs.values() if name.endswith(".xhtml")}
         raw = {name: z.read(name) for name in z.namelist()}
     questions, answers, extras, labels, asked = {}, {}, {}, {}, {}
-    for name, data in pages.items():
+    for data in pages.values():
         root = etree.fromstring(data)
         h1 = root.find(f".//{XHTML}h1")
         for li in root.iter(f"{XHTML}li"):

@@ -1,4 +1,5 @@
-"""The shared content step: fixtures of source text in and HTML out, typography, and the plain-text shortcut that must change nothing."""
+"""The shared content step: fixtures of source text in and HTML out, typography, and the
+plain-text shortcut that must change nothing."""
 
 from __future__ import annotations
 

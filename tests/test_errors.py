@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from conftest import TINY, edit
 from helpers import snapshot
@@ -50,7 +49,8 @@ CASES = [
         "{path}:18:23: error: control character U+0000 is not allowed (it is invisible in most editors: delete it)",
     ]),
     ("control-character-escaped.yaml", 1, [  # "\a" in double quotes: not in the text, in the value
-        "{path}:18:12: error: chapters[0].title: control character U+0007 is not allowed (written as an escape in quotes: remove it)",
+        "{path}:18:12: error: chapters[0].title: control character U+0007 is not allowed "
+        "(written as an escape in quotes: remove it)",
     ]),
     ("line-separator.yaml", 1, [
         "{path}:20:12: error: character U+2028 is not allowed (it is invisible in most editors: delete it)",

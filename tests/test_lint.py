@@ -73,7 +73,8 @@ def test_part_cards_are_checked_against_the_part(runner, tiny):
 def test_unused_fact(runner, tiny):
     edit(tiny, "  airport: Hakodate Airport\n", "  airport: Hakodate Airport\n  spare-fact: 42\n")
     result = check(runner, tiny)
-    assert result.stderr == f"{tiny}:19:3: warning: facts.spare-fact: fact 'spare-fact' is never used; use it as ${{spare-fact}} or remove it\n"
+    assert result.stderr == (f"{tiny}:19:3: warning: facts.spare-fact: fact 'spare-fact' is never used; "
+                             "use it as ${spare-fact} or remove it\n")
 
 
 def test_chapter_without_cards(runner, tiny):

@@ -456,7 +456,8 @@ def assert_clean_outcome(result, path: str, command: str) -> None:
         assert all(line.startswith(f"{path}: error: ") for line in lines), output
         return
     count = lines[-1]
-    assert re.fullmatch(r"\d+ problems? found\.|\d+ warnings? \(--strict makes them errors\): [a-z-]+ \d+(, [a-z-]+ \d+)*\.", count), output
+    counted = r"\d+ problems? found\.|\d+ warnings? \(--strict makes them errors\): [a-z-]+ \d+(, [a-z-]+ \d+)*\."
+    assert re.fullmatch(counted, count), output
     assert lines[:-1], output
     for line in lines[:-1]:
         assert located.match(line), f"not a located problem: {line!r}\n\nin:\n{output}"

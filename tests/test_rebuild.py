@@ -68,7 +68,8 @@ def test_unchanged_source_takes_the_fast_path(runner, tiny, out, monkeypatch):
 
     monkeypatch.setattr("exporter.load.parse", must_not_parse)
     stdout = build(runner, tiny, out)
-    assert stdout == f"Up to date: {out / 'tiny-book.apkg'} and {out / 'tiny-book.epub'} already match the source; nothing to do.\n"
+    assert stdout == (f"Up to date: {out / 'tiny-book.apkg'} and {out / 'tiny-book.epub'} already match the source; "
+                      "nothing to do.\n")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection
 
-from conftest import TINY, edit
+from conftest import edit
 from exporter import epub, manifest, staging
 from exporter.build import build, sha256_file
 from exporter.cli import main
