@@ -6,7 +6,9 @@ the .epub; nothing here asks the exporter what it meant to write.
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 import shutil
 import zipfile
 from pathlib import Path
@@ -215,3 +217,26 @@ def _sections_using(source, needle: str) -> set[str]:
         if part is not None and needle in part.model_dump_json():
             found.add(kind)
     return found
+
+
+def test_facts_in_the_books_metadata_are_filled_in_on_both_sides(tiny, tmp_path):
+    """The book's description, rights and author reach both outputs rendered, never as typed."""
+    text = tiny.read_text("utf-8")
+    for old, new in (("description: A small source used by the tests.", "description: About ${airport}."),
+                     ("rights: CC0", "rights: CC0, since ${landing-date}"),
+                     ("author: Test Compiler", "author: Compiled at ${airport}")):
+        assert old in text
+        text = text.replace(old, new)
+    tiny.write_text(text, "utf-8")
+    build(tiny, tmp_path, force=True)
+    with zipfile.ZipFile(tmp_path / "tiny-book.epub") as z:
+        book = b" ".join(z.read(name) for name in z.namelist() if name.endswith((".opf", ".xhtml"))).decode()
+    with zipfile.ZipFile(tmp_path / "tiny-book.apkg") as z:
+        (tmp_path / "c.anki2").write_bytes(z.read("collection.anki2"))
+    db = sqlite3.connect(tmp_path / "c.anki2")
+    decks = json.loads(db.execute("SELECT decks FROM col").fetchone()[0])
+    db.close()
+    assert "${" not in book
+    for value in ("About Hakodate Airport.", "CC0, since 6 September 1976", "Compiled at Hakodate Airport"):
+        assert value in book, value
+    assert "About Hakodate Airport." in [d["desc"] for d in decks.values()]
