@@ -7,7 +7,6 @@ each note gets comes from `manifest`, which remembers what earlier builds issued
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -18,6 +17,7 @@ from exporter import __version__, manifest
 from exporter.clock import now, source_date_epoch
 from exporter.errors import UsageError, WriteError
 from exporter.read import read_source
+from exporter.uptodate import output_paths, sha256_file, up_to_date
 
 LOCK_WAIT = 120  # seconds to wait for another build of the same book to finish
 
@@ -51,38 +51,6 @@ def prepare_output_dir(out_dir: Path) -> None:
         raise UsageError(str(out_dir), f"cannot create the output directory ({e.strerror})", "output") from None
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise UsageError(str(out_dir), "output directory is not writable (fix its permissions)", "output")
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def output_paths(out_dir: Path, book_id: str) -> tuple[Path, Path, Path]:
-    """The deck, the book and the manifest."""
-    return out_dir / f"{book_id}.apkg", out_dir / f"{book_id}.epub", out_dir / f"{book_id}{manifest.SUFFIX}"
-
-
-def up_to_date(raw: bytes, out_dir: Path) -> list[Path] | None:
-    """The outputs, if a manifest in out_dir says they were built from exactly these bytes by this
-    version, they are in place unchanged, and this machine has issued nothing newer for them.
-    Cheap: parses nothing."""
-    source_sha = hashlib.sha256(raw).hexdigest()
-    for manifest_path in sorted(out_dir.glob("*" + manifest.SUFFIX)):
-        book_id = manifest_path.name[: -len(manifest.SUFFIX)]
-        try:
-            previous = manifest.load(manifest_path)
-            if previous is None or previous.source_sha256 != source_sha or previous.tool != __version__:
-                continue
-            outputs = list(output_paths(out_dir, book_id)[:2])
-            if previous.outputs != {p.name: sha256_file(p) if p.is_file() else None for p in outputs}:
-                continue
-            record = manifest.load_record(book_id)
-        except (OSError, manifest.Damaged):
-            continue
-        if record is None or (all(record.notes.get(k) == s for k, s in previous.notes.items())
-                              and all(record.note_types.get(k) == s for k, s in previous.note_types.items())):
-            return outputs
-    return None
 
 
 def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) -> Report:

@@ -16,8 +16,7 @@ import click
 
 from exporter import __version__
 
-DEFAULT_SOURCE = "source/belenko-defection.yaml"
-DEFAULT_OUTPUT = "output"
+from exporter.entry import DEFAULT_OUTPUT, DEFAULT_SOURCE, up_to_date_line
 
 source_argument = click.argument("source", default=DEFAULT_SOURCE, type=click.Path(readable=False, path_type=Path))
 def _not_empty(_ctx, _param, value):
@@ -279,8 +278,7 @@ def schema() -> None:
 def describe(report) -> str:
     """The build summary, in words a learner understands."""
     if report.unchanged:
-        paths = " and ".join(str(p) for p in report.outputs)
-        return f"Up to date: {paths} already match the source; nothing to do."
+        return up_to_date_line(report.outputs)
     lines = [f"Wrote {p} ({_size(p.stat().st_size)})" for p in report.outputs]
     c = report.counts
     total = c.get("question", 0) + c.get("cloze", 0) + c.get("term", 0)

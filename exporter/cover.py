@@ -43,6 +43,7 @@ def _ramp(start: tuple[int, int, int], end: tuple[int, int, int]) -> bytes:
 PALETTE = _ramp(INK, TITLE_INK) + _ramp(INK, SUBTITLE_INK) + _ramp(PAPER, INK) + bytes(ACCENT)
 
 
+@lru_cache(maxsize=4)  # `watch` rebuilds after every save: the same cover, drawn once
 def render(title: str, subtitle: str, author: str) -> bytes:
     """The cover as PNG bytes."""
     # Drawn in grey levels that are palette indices: each piece of text is drawn on its own

@@ -15,15 +15,14 @@ when the hash does. Two copies are kept:
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SUFFIX = ".manifest.json"
+from exporter.uptodate import LEGACY_NOTETYPE_PREFIX, record_path
+
 # Anki keeps times as 64-bit integers; anything past the year 9999 is a damaged file.
 MAX_TIME = 253_402_300_799
 MAX_BYTES = 64 * 1024 * 1024  # a manifest of 10,000 cards is about 1.5 MB
-LEGACY_NOTETYPE_PREFIX = "notetype:"  # manifests before note types had their own table
 
 
 @dataclass(frozen=True)
@@ -131,20 +130,6 @@ def stamp_all(hashes: dict[str, str], issued: dict[str, Stamp], new: int) -> tup
 
 
 # --- the record in the user's state folder ----------------------------------------------------
-
-
-def state_dir() -> Path:
-    """Where records live: EXPORTER_STATE_DIR, or the platform's per-user state folder."""
-    configured = os.environ.get("EXPORTER_STATE_DIR")
-    if configured:
-        return Path(configured)
-    from platformdirs import user_state_dir
-
-    return Path(user_state_dir("exporter", appauthor=False))
-
-
-def record_path(book_id: str) -> Path:
-    return state_dir() / "issued" / f"{book_id}.json"
 
 
 def load_record(book_id: str) -> Manifest | None:

@@ -9,12 +9,12 @@ import stat
 from pathlib import Path
 
 from exporter.errors import UsageError
+from exporter.uptodate import MAX_SOURCE_BYTES
 from exporter.locations import Problems, line_col
 
 LONE_CR = re.compile(r"\r(?!\n)")
 # The real source is 50 KB and 10,000 cards about 3.5 MB: a bigger file is not a study source
 # (a disk image, a log), and reading it whole would only exhaust memory.
-MAX_SOURCE_BYTES = 32 * 1024 * 1024
 # A FIFO opened for reading waits for a writer; non-blocking, the open returns at once.
 OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
 
@@ -29,7 +29,7 @@ def read_source(path: str | Path) -> bytes:
         _check_file(p, os.stat(p))  # before opening: opening some devices does something
         fd = os.open(p, OPEN_FLAGS)
     except FileNotFoundError:
-        raise UsageError(str(path), "no such file; check the path (default: source/belenko-defection.yaml)") from None
+        raise UsageError(str(path), "no such file", "source") from None
     except OSError as e:
         raise UsageError(str(path), f"cannot read: {e.strerror}") from None
     try:

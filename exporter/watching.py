@@ -37,7 +37,8 @@ def saves(source: Path, debounce: int) -> Iterator[str]:
             def ours(_change: object, path: str, watched: tuple[Path, Path] = watched) -> bool:
                 return Path(path) in watched
 
-            for changes in watch(folder, debounce=debounce, step=50, rust_timeout=200, yield_on_timeout=True,
+            # A short step: a save is built 10 ms after the editor is done with the file, not 50.
+            for changes in watch(folder, debounce=debounce, step=10, rust_timeout=200, yield_on_timeout=True,
                                  recursive=False, watch_filter=ours):
                 if not live:
                     live = True

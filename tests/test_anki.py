@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import html
 import itertools
+import subprocess
+import sys
 import json
 import re
 import shutil
@@ -415,3 +417,11 @@ def test_any_text_shows_literally(tmp_path):
         shows_literally()
     finally:
         collection.close()
+
+
+def test_genanki_is_imported_without_asyncio_and_leaves_cached_property_to_others():
+    code = ("import sys; import exporter.anki; "
+            "print('asyncio' in sys.modules, 'cached_property' in sys.modules); "
+            "import cached_property; print(cached_property.__file__ is not None)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False", "True"]

@@ -242,3 +242,18 @@ def test_ctrl_c_during_a_rebuild_stops_watching(tmp_path, out):
         watch.wait_for(r"^Stopped watching\.$")
         assert watch.proc.wait(timeout=30) == 0
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_an_unchanged_build_is_answered_before_the_cli_library_loads(tiny, tmp_path):
+    """The no-change build is a third cheaper without importing click (or anything of the pipeline)."""
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = ("import sys; sys.argv = ['exporter', 'build', sys.argv[1], '-o', sys.argv[2]]\n"
+            "from exporter.entry import main; main()\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('click', 'yaml', 'pydantic', 'genanki')"
+            " or m in ('exporter.load', 'exporter.build', 'exporter.errors', 'dataclasses')))")
+    first = subprocess.run([sys.executable, "-c", code, str(tiny), str(out)], capture_output=True, text=True, env=env)
+    assert first.returncode == 0 and "First build" in first.stdout, first.stderr
+    again = subprocess.run([sys.executable, "-c", code, str(tiny), str(out)], capture_output=True, text=True, env=env)
+    lines = again.stdout.splitlines()
+    assert lines[0].startswith("Up to date: ") and lines[1] == "[]", again.stdout + again.stderr
