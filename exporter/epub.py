@@ -284,6 +284,8 @@ def _passage(section: content.Section, card: content.StudyCard) -> tuple[str, st
     if card.passage:
         (passage,) = [p for p in section.passages if p.id == card.passage]
         return f"{_file(section)}#{anchor(passage.id)}", passage.title
+    if section.kind == "chapter":  # shorter than its title, which heads the group of answers already
+        return _file(section), f"start of chapter {section.number}"
     return _file(section), section.title
 
 

@@ -270,16 +270,16 @@ def test_questions_and_answers_show_what_the_cards_say(tiny_book):
     answer = lambda card_id: [text(p) for p in read.find(f"a-{card_id}")[1].iterfind("x:p", NS)]
     assert question("landing-airport").startswith("At which airport did the jet land?")
     # Each answer repeats its question (numbered as in its chapter) above the answer.
-    # Then its way to the passage that teaches it (here the chapter: it has no sections).
+    # Then its way to the passage that teaches it (here the chapter's start: it has no sections).
     assert answer("landing-airport") == ["1. At which airport did the jet land?", "Hakodate Airport",
-                                         "It was a civil airport.", "Read the passage: The Landing"]
+                                         "It was a civil airport.", "Read the passage: start of chapter 1"]
     # A cloze reads as a sentence with a blank; its answer is the sentence with the blank filled.
     assert question("landing-date-cloze").startswith("The jet landed on […].")
     assert "6 September 1976" not in question("landing-date-cloze")
     _, revealed = read.find("a-landing-date-cloze")
     assert text(revealed.find(".//x:b", NS)) == "6 September 1976"
     cloze = content.plain(content.cloze_reveal(by_id["landing-date-cloze"].cloze))
-    assert answer("landing-date-cloze") == ["2. The jet landed on […].", cloze, "Read the passage: The Landing"]
+    assert answer("landing-date-cloze") == ["2. The jet landed on […].", cloze, "Read the passage: start of chapter 1"]
     assert question("term-foxbat").startswith("What is meant by “Foxbat”?")
     assert answer("term-foxbat") == ["1. What is meant by “Foxbat”?", "NATO’s reporting name for the MiG-25.",
                                      "Read the passage: Glossary"]
@@ -345,7 +345,8 @@ def test_each_answer_links_to_the_passage_that_teaches_it(any_book):
                 continue
             if not card.passage:  # the chapter's opening, or a part: the page itself
                 assert fragment == "" and card.label == section.label, card.id
-                assert text(link) == f"Read the passage: {section.title}"
+                where = f"start of chapter {section.number}" if section.kind == "chapter" else section.title
+                assert text(link) == f"Read the passage: {where}"
                 continue
             heading = read.ids[(target, fragment)]
             assert fragment == f"sec-{card.passage}" and heading.tag[-2] == "h", card.id
