@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from exporter.locations import Key, Problems, did_you_mean, line_col
-from exporter.passages import section_ids
+from exporter.passages import section_ids, slug
 from exporter.syntax import FACT_REF, UNCLOSED_REF, cloze_problem, substitute
 
 
@@ -48,7 +48,7 @@ def _check_sections(data, problems: Problems) -> None:
         cards = holder.get("cards")
         for j, card in enumerate(cards if isinstance(cards, tuple) else ()):
             name = card.get("section") if isinstance(card, dict) else None
-            if not isinstance(name, str):
+            if not isinstance(name, str) or slug(name) != name:  # not an id: validation said so
                 continue
             where = key + ("cards", j, "section")
             if key[0] != "chapters":

@@ -164,3 +164,13 @@ def test_every_card_of_the_real_source_is_taught_by_its_passage():
             answers = content.cloze_answers(card) if card.kind == "cloze" else [card.back]
             for answer in answers:
                 assert rules.key_words(content.plain(answer)) <= rules.key_words(texts[card.passage]), card.id
+
+
+def test_a_section_written_as_its_heading_is_one_error_not_two(sectioned, runner):
+    edit(sectioned, "        extra: It was a civil airport.\n",
+         "        extra: It was a civil airport.\n        section: Off the runway\n")
+    result = runner.invoke(main, ["check", str(sectioned)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:-1] == [
+        f"{sectioned}:37:18: error: chapters[0].cards[0].section: 'Off the runway' is not a valid id: use "
+        "lowercase letters, digits and single hyphens (e.g. 'off-the-runway')"]
