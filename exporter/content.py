@@ -10,11 +10,11 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from typing import Literal
 
-from exporter import model, typography
+from exporter import model, passages, typography
 from exporter.syntax import Deletion, Piece, cloze_pieces, substitute
 
 PartKind = Literal["timeline", "people", "glossary", "faq", "factors"]
@@ -37,7 +37,8 @@ class StudyCard:
     extra: str
     tags: tuple[str, ...]
     section_id: str
-    label: str  # plain text: where the card comes from in the book, e.g. "Chapter 4 – The Landing"
+    label: str  # plain text: where the card comes from in the book, e.g. "Chapter 4 – The Landing › Fuel"
+    passage: str = ""  # the id of the chapter's passage that teaches it; "" for the chapter's opening
 
 
 # Back-matter entries: every text field is final HTML (inline, or block where noted).
@@ -103,6 +104,15 @@ BLOCK_FIELDS = {"text", "answer"}
 
 
 @dataclass(frozen=True)
+class Passage:
+    """Part of a chapter's text: its opening, or a top-level heading and what follows it."""
+
+    id: str  # "" for the opening
+    title: str  # plain text; "" for the opening
+    html: str  # the heading, anchored, and the text below it
+
+
+@dataclass(frozen=True)
 class Section:
     """A chapter or a back-matter part, in book order."""
 
@@ -114,6 +124,7 @@ class Section:
     html: str  # the prose (chapters) or introduction (parts)
     entries: tuple[Entry, ...]  # parts only
     cards: tuple[StudyCard, ...]
+    passages: tuple[Passage, ...] = ()  # chapters only: the opening, then each heading's section
 
 
 @dataclass(frozen=True)
@@ -223,6 +234,18 @@ class Content:
     def plain_inline(self, text: str) -> str:
         return plain(self.inline(text))
 
+    def passages(self, text: str) -> tuple[Passage, ...]:
+        """A chapter's text cut at its top-level headings (passages.py), each heading anchored
+        for the book's contents and the answers' links back to it."""
+        out = []
+        for chunk in passages.split(text):
+            heading = ""
+            if chunk.id:
+                tag = f"h{min(chunk.level + 1, 6)}"  # shifted as the Markdown renderer shifts them
+                heading = f'<{tag} id="{passages.anchor(chunk.id)}">{self.inline(chunk.title)}</{tag}>\n'
+            out.append(Passage(chunk.id, self.plain_inline(chunk.title), heading + self.block(chunk.text)))
+        return tuple(out)
+
 
 class WordsOnly(Content):
     """Facts filled in, Markdown left as written: all lint needs to compare words, at a
@@ -247,7 +270,10 @@ def build(document: model.Document, renderer: type[Content] = Content) -> Book:
         title = c.plain_inline(chapter.title)
         label = f"Chapter {number} – {title}"
         cards = tuple(_card(c, card, chapter.id, label, (f"{root}::chapter::{chapter.id}",)) for card in chapter.cards)
-        sections.append(Section(chapter.id, "chapter", number, title, label, c.block(chapter.text), (), cards))
+        parts = c.passages(chapter.text)
+        cards = _placed(cards, chapter.cards, parts)
+        sections.append(Section(chapter.id, "chapter", number, title, label, "".join(p.html for p in parts), (),
+                                cards, parts))
     for kind in PART_KINDS:
         part = getattr(document, kind)
         if part is None:
@@ -285,6 +311,25 @@ def _card(c: Content, card: model.QuestionCard | model.ClozeCard, section_id: st
         return StudyCard(card.id, "cloze", "", "", c.cloze(card.cloze), extra, all_tags, section_id, label)
     return StudyCard(card.id, "question", c.inline(card.question), c.inline(card.answer), (), extra, all_tags,
                      section_id, label)
+
+
+def _placed(cards: tuple[StudyCard, ...], written: tuple, parts: tuple[Passage, ...]) -> tuple[StudyCard, ...]:
+    """Each card tied to the passage that teaches it, as its `section` names it or else as its
+    words find it (passages.teaching), and the passage's title added to its label."""
+    if len(parts) == 1:
+        return cards
+    ids, texts = [p.id for p in parts], [plain(p.html) for p in parts]
+    placed = []
+    for card, source in zip(cards, written):
+        if source.section:
+            index = ids.index(source.section)
+        elif card.kind == "cloze":
+            index = passages.teaching([plain(a) for a in cloze_answers(card)], plain(cloze_blank(card.cloze)), texts)
+        else:
+            index = passages.teaching([plain(card.back)], plain(card.front), texts)
+        where = parts[index]
+        placed.append(replace(card, passage=where.id, label=f"{card.label} › {where.title}") if where.id else card)
+    return tuple(placed)
 
 
 def _entry(c: Content, entry: model.Node, entry_type: type[Entry]) -> Entry:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from exporter.locations import Key, Problems, did_you_mean, line_col
+from exporter.passages import section_ids, slug
 from exporter.syntax import FACT_REF, UNCLOSED_REF, cloze_problem, substitute
 
 
@@ -38,6 +39,38 @@ def check_across(data, problems: Problems) -> None:
             message = cloze_problem(substitute(value, lambda name: facts.get(name, name)))
             if message:
                 problems.add(key, message)
+    _check_sections(data, problems)
+
+
+def _check_sections(data, problems: Problems) -> None:
+    """A card's `section` names a section of its own chapter; the back matter has none."""
+    for key, holder in _card_holders(data):
+        cards = holder.get("cards")
+        for j, card in enumerate(cards if isinstance(cards, tuple) else ()):
+            name = card.get("section") if isinstance(card, dict) else None
+            if not isinstance(name, str) or slug(name) != name:  # not an id: validation said so
+                continue
+            where = key + ("cards", j, "section")
+            if key[0] != "chapters":
+                problems.add(where, f"only a chapter's cards name a section ({key[0]} has none); remove 'section'")
+                continue
+            text = holder.get("text")
+            ids = section_ids(text) if isinstance(text, str) else []
+            if name not in ids:
+                hint = did_you_mean(name, ids) if ids else (
+                    " (its text has no headings: a line '# Heading' starts a section)")
+                problems.add(where, f"chapter '{holder.get('id')}' has no section '{name}'{hint}")
+
+
+def _card_holders(data):
+    """(key, mapping) of every chapter and back-matter part, each of which may hold cards."""
+    chapters = data.get("chapters")
+    for i, chapter in enumerate(chapters if isinstance(chapters, tuple) else ()):
+        if isinstance(chapter, dict):
+            yield ("chapters", i), chapter
+    for name, part in data.items():
+        if name not in ("book", "facts", "chapters") and isinstance(part, dict):
+            yield (name,), part
 
 
 def _excerpt(text: str, width: int = 24) -> str:

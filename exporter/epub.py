@@ -30,6 +30,7 @@ from ebooklib import epub
 from lxml import etree
 
 from exporter import __version__, content, cover, typography
+from exporter.passages import anchor
 from exporter.zips import zip_bytes_to
 
 PAGE = Template(resources.files("exporter").joinpath("assets/book.xhtml").read_text("utf-8"))
@@ -194,7 +195,9 @@ def _chapter(section: content.Section) -> Page:
         '<section epub:type="chapter" role="doc-chapter">\n'
         f"<h1>{_title(section.label)}</h1>\n{section.html}{_check(section)}</section>"
     )
-    return Page(_file(section), section.label, "bodymatter", body)
+    # Its sections in the contents, under it: the way from a card's Source to its passage.
+    toc = tuple((p.title, anchor(p.id)) for p in section.passages if p.id)
+    return Page(_file(section), section.label, "bodymatter", body, toc)
 
 
 def _part(section: content.Section) -> Page:
@@ -263,7 +266,8 @@ def _answers(book: content.Book) -> Page:
     for section in book.sections:
         if not section.cards:
             continue
-        notes = "".join(_answer(card, number, _file(section)) for number, card in enumerate(section.cards, 1))
+        notes = "".join(_answer(card, number, _file(section), _passage(section, card))
+                        for number, card in enumerate(section.cards, 1))
         groups.append(f'<section id="answers-{_key(section)}">\n<h2>{_title(section.label)}</h2>\n{notes}</section>\n')
     body = (
         '<section class="answers" epub:type="endnotes" role="doc-endnotes">\n<h1>Answers</h1>\n'
@@ -272,7 +276,20 @@ def _answers(book: content.Book) -> Page:
     return Page(ANSWERS, "Answers", "backmatter", body)
 
 
-def _answer(card: content.StudyCard, number: int, question_file: str) -> str:
+def _passage(section: content.Section, card: content.StudyCard) -> tuple[str, str]:
+    """(href, plain title) of the passage that teaches a card: its chapter's section, or the
+    chapter's opening; a term's glossary entry; the part a back-matter card is about."""
+    if card.kind == "term":
+        return f"{_file(section)}#{section.kind}-{card.id}", section.title
+    if card.passage:
+        (passage,) = [p for p in section.passages if p.id == card.passage]
+        return f"{_file(section)}#{anchor(passage.id)}", passage.title
+    if section.kind == "chapter":  # shorter than its title, which heads the group of answers already
+        return _file(section), f"start of chapter {section.number}"
+    return _file(section), section.title
+
+
+def _answer(card: content.StudyCard, number: int, question_file: str, passage: tuple[str, str]) -> str:
     """One answer as one note, the shape e-readers show in a pop-up of its own: an element of
     its own with epub:type="endnote" (not an <li>: Kindle then runs the next notes into the
     pop-up), opening with the link back to its question, numbered as in the chapter's list.
@@ -285,9 +302,11 @@ def _answer(card: content.StudyCard, number: int, question_file: str) -> str:
         f'aria-label="Back to question {number}">{number}.</a>'
     )
     extra = f'\n<p class="extra">{card.extra}</p>' if card.extra else ""
+    href, where = passage
+    read = f'\n<p class="passage"><a href="{href}">Read the passage: {_title(where)}</a></p>'
     return (
         f'<div class="answer" id="a-{card.id}" epub:type="endnote">\n'
-        f'<p class="question">{back} {_question(card)}</p>\n<p>{answer}</p>{extra}\n</div>\n'
+        f'<p class="question">{back} {_question(card)}</p>\n<p>{answer}</p>{extra}{read}\n</div>\n'
     )
 
 
@@ -373,7 +392,8 @@ def _ncx_toc(pages: list[Page]) -> list:
             continue
         stem = Path(page.name).stem
         link = epub.Link(page.name, page.title, f"toc-{stem}")
-        children = [epub.Link(f"{page.name}#{frag}", title, f"toc-{frag}") for title, frag in page.toc]
+        # Two chapters may have sections of the same name: the page keeps their NCX ids apart.
+        children = [epub.Link(f"{page.name}#{frag}", title, f"toc-{stem}_{frag}") for title, frag in page.toc]
         toc.append((link, children) if children else link)
     return toc
 

@@ -30,13 +30,15 @@ def lint(source: Source) -> list[Problem]:
         if not chapter.cards:
             warn(("chapters", i), "no-cards", f"chapter '{chapter.id}' has no cards; add some under 'cards:'")
 
-    # 3. Every answer is supported by the text it is studied from; 4. no question twice;
+    # 3. Every answer is supported by the text it is studied from (its passage, or its part); 4. no question twice;
     # 5. no cloze deletion in a question card, where it would show as typed.
     asked: dict[str, str] = {}
     sections = []
     for section, base in zip(book.sections, _section_keys(doc)):
         sections.append((section, _card_keys(section, base)))
-        passage = key_words(content.plain(section.html + " ".join(" ".join(e.html_fields()) for e in section.entries)))
+        whole = key_words(content.plain(section.html + " ".join(" ".join(e.html_fields()) for e in section.entries)))
+        # A card is studied from its passage: the section of its chapter the book links it to.
+        passages = {p.id: key_words(content.plain(p.html)) for p in section.passages}
         for j, card in enumerate(c for c in section.cards if c.kind != "term"):
             key = base + ("cards", j)
             if card.kind == "cloze":
@@ -50,11 +52,11 @@ def lint(source: Source) -> list[Problem]:
                          "to hide the text, write the sentence under 'cloze:' instead of 'question:' and 'answer:'")
                     answers = []  # one warning for one mistake: 'c1' is not a word to look for
             for answer in answers:
-                missing = key_words(content.plain(answer)) - passage
+                missing = key_words(content.plain(answer)) - passages.get(card.passage, whole)
                 if missing:
                     warn(key, "unsupported-answer",
                          f"card '{card.id}': '{content.plain(answer)}' is not supported by the text of "
-                         f"{section.label} (missing: {', '.join(sorted(missing))}); say it in the text or fix the answer")
+                         f"{card.label} (missing: {', '.join(sorted(missing))}); say it in the text or fix the answer")
             normal = " ".join(WORD.findall(content.plain(question).lower()))
             if normal in asked:
                 warn(key, "same-question",

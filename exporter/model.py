@@ -66,6 +66,11 @@ Language = Annotated[str, StringConstraints(strict=True, pattern=LANGUAGE_TAG), 
 CARD_ID = "Stable id of the card (lowercase slug). Never change it: Anki uses it to update the card in place."
 CARD_EXTRA = "Optional context shown on the back of the card and after the answer in the book."
 CARD_TAGS = "Optional Anki tags (lowercase slugs; use '::' for a hierarchy)."
+CARD_SECTION = (
+    "Optional, chapter cards only: the id of the section of the chapter's text that teaches the card, "
+    "from its heading ('# The landing' is 'the-landing'). Without it, the section whose text holds "
+    "the answer's words."
+)
 IsoDate = Annotated[
     str, StringConstraints(strict=True, pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_calendar_date)
 ]
@@ -85,6 +90,7 @@ class QuestionCard(Node):
     answer: Text = Field(description="The answer: one fact, as short as possible.")
     extra: str = Field("", description=CARD_EXTRA)
     tags: tuple[Tag, ...] = Field((), description=CARD_TAGS)
+    section: Slug = Field("", description=CARD_SECTION)
 
 
 class ClozeCard(Node):
@@ -96,6 +102,7 @@ class ClozeCard(Node):
     )
     extra: str = Field("", description=CARD_EXTRA)
     tags: tuple[Tag, ...] = Field((), description=CARD_TAGS)
+    section: Slug = Field("", description=CARD_SECTION)
 
 
 def card_class(data: object) -> type[QuestionCard] | type[ClozeCard]:

@@ -46,7 +46,8 @@ def _drop_keep_tail(link) -> None:
 
 
 def read_book(epub: Path) -> dict:
-    """Questions, answers and labels by card id; XHTML pages by name; spine order."""
+    """Questions, answers and labels (the chapter's title, and the title of the section the
+    answer links to) by card id; XHTML pages by name; spine order."""
     with zipfile.ZipFile(epub) as z:
         opf = etree.fromstring(z.read("EPUB/content.opf"))
         ns = {"opf": "http://www.idpf.org/2007/opf"}
@@ -54,9 +55,9 @@ def read_book(epub: Path) -> dict:
         spine = [hrefs[r.get("idref")] for r in opf.iterfind(".//opf:spine/opf:itemref", ns)]
         pages = {name: z.read(f"EPUB/{name}") for name in hrefs.values() if name.endswith(".xhtml")}
         raw = {name: z.read(name) for name in z.namelist()}
-    questions, answers, extras, labels, asked = {}, {}, {}, {}, {}
-    for data in pages.values():
-        root = etree.fromstring(data)
+    questions, answers, extras, labels, asked, passages = {}, {}, {}, {}, {}, {}
+    roots = {name: etree.fromstring(data) for name, data in pages.items()}
+    for root in roots.values():
         h1 = root.find(f".//{XHTML}h1")
         for li in root.iter(f"{XHTML}li"):
             ident = li.get("id") or ""
@@ -65,11 +66,16 @@ def read_book(epub: Path) -> dict:
                 labels[ident[2:]] = " ".join("".join(h1.itertext()).split())
         for note in root.iter(f"{XHTML}div"):
             ident = note.get("id") or ""
-            if ident.startswith("a-"):  # its question, its answer, and any context
+            if ident.startswith("a-"):  # its question, its answer, any context, the way to its passage
                 paragraphs = {p.get("class"): p for p in note.findall(f"{XHTML}p")}
                 asked[ident[2:]] = _text(paragraphs["question"])
                 answers[ident[2:]] = _text(paragraphs[None])
                 extras[ident[2:]] = _text(paragraphs["extra"]) if "extra" in paragraphs else ""
+                passages[ident[2:]] = paragraphs["passage"].find(f"{XHTML}a").get("href").partition("#")
+    for card_id, (page, _, fragment) in passages.items():
+        if fragment.startswith("sec-"):  # a chapter's section: its heading follows the chapter's title
+            (heading,) = roots[page].iterfind(f".//*[@id='{fragment}']")
+            labels[card_id] += " › " + " ".join("".join(heading.itertext()).split())
     return {"questions": questions, "answers": answers, "extras": extras, "labels": labels, "asked": asked,
             "spine": spine, "pages": pages, "raw": raw}
 

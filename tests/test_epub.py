@@ -258,17 +258,19 @@ def test_questions_and_answers_show_what_the_cards_say(tiny_book):
     answer = lambda card_id: [text(p) for p in read.find(f"a-{card_id}")[1].iterfind("x:p", NS)]
     assert question("landing-airport").startswith("At which airport did the jet land?")
     # Each answer repeats its question (numbered as in its chapter) above the answer.
+    # Then its way to the passage that teaches it (here the chapter's start: it has no sections).
     assert answer("landing-airport") == ["1. At which airport did the jet land?", "Hakodate Airport",
-                                         "It was a civil airport."]
+                                         "It was a civil airport.", "Read the passage: start of chapter 1"]
     # A cloze reads as a sentence with a blank; its answer is the sentence with the blank filled.
     assert question("landing-date-cloze").startswith("The jet landed on […].")
     assert "6 September 1976" not in question("landing-date-cloze")
     _, revealed = read.find("a-landing-date-cloze")
     assert text(revealed.find(".//x:b", NS)) == "6 September 1976"
     cloze = content.plain(content.cloze_reveal(by_id["landing-date-cloze"].cloze))
-    assert answer("landing-date-cloze") == ["2. The jet landed on […].", cloze]
+    assert answer("landing-date-cloze") == ["2. The jet landed on […].", cloze, "Read the passage: start of chapter 1"]
     assert question("term-foxbat").startswith("What is meant by “Foxbat”?")
-    assert answer("term-foxbat") == ["1. What is meant by “Foxbat”?", "NATO’s reporting name for the MiG-25."]
+    assert answer("term-foxbat") == ["1. What is meant by “Foxbat”?", "NATO’s reporting name for the MiG-25.",
+                                     "Read the passage: Glossary"]
 
 
 def test_each_answer_is_a_note_of_its_own_that_opens_with_its_way_back(any_book):
@@ -314,6 +316,44 @@ def test_every_internal_link_reaches_an_element(any_book):
         target, fragment = read.target(page, href)
         assert target in read.pages, href
         assert not fragment or (target, fragment) in read.ids, href
+
+
+def test_each_answer_links_to_the_passage_that_teaches_it(any_book):
+    """The way back from a card: its answer links to the section its Source names, in its
+    chapter; a term to its glossary entry, a back-matter card to its part."""
+    read = any_book.read
+    for section in any_book.book.sections:
+        for card in section.cards:
+            page, note = read.find(f"a-{card.id}")
+            (link,) = note.iterfind("x:p[@class='passage']/x:a", NS)
+            target, fragment = read.target(page, link.get("href"))
+            assert target == read.find(f"q-{card.id}")[0], card.id  # the page the question is on
+            if card.kind == "term":
+                assert (target, fragment) == (read.find(f"glossary-{card.id}")[0], f"glossary-{card.id}")
+                continue
+            if not card.passage:  # the chapter's opening, or a part: the page itself
+                assert fragment == "" and card.label == section.label, card.id
+                where = f"start of chapter {section.number}" if section.kind == "chapter" else section.title
+                assert text(link) == f"Read the passage: {where}"
+                continue
+            heading = read.ids[(target, fragment)]
+            assert fragment == f"sec-{card.passage}" and heading.tag[-2] == "h", card.id
+            assert card.label == f"{section.label} › {text(heading)}"  # the card's Source, as the book has it
+            assert text(link) == f"Read the passage: {text(heading)}"
+
+
+def test_sections_are_listed_under_their_chapter(any_book):
+    read = any_book.read
+    nav_href = read.item_with("nav").get("href")
+    toc = read.pages[nav_href].find(".//x:nav[@id='toc']/x:ol", NS)
+    for chapter in any_book.book.chapters:
+        (entry,) = [li for li in toc.iterfind("x:li", NS) if text(li.find("x:a", NS)) == chapter.label]
+        listed = [(text(a), read.target(nav_href, a.get("href"))) for a in entry.iterfind("x:ol/x:li/x:a", NS)]
+        page = read.target(nav_href, entry.find("x:a", NS).get("href"))[0]
+        sections = [p for p in chapter.passages if p.id]
+        assert listed == [(p.title, (page, f"sec-{p.id}")) for p in sections]
+        for title, where in listed:
+            assert text(read.ids[where]) == title
 
 
 def test_contents_list_the_answers_once(any_book):

@@ -201,6 +201,15 @@ CASES = [
     ("fact-uses-fact.yaml", 1, [
         "{path}:16:27: error: facts.airport: a fact's value cannot use another fact; write the value out",
     ]),
+    # --- sections -----------------------------------------------------------------------------
+    ("unknown-section.yaml", 1, [
+        "{path}:27:18: error: chapters[0].cards[0].section: chapter 'the-landing' has no section "
+        "'of-the-runway' (did you mean 'off-the-runway'?)",
+        "{path}:35:18: error: chapters[1].cards[0].section: chapter 'afterwards' has no section "
+        "'off-the-runway' (its text has no headings: a line '# Heading' starts a section)",
+        "{path}:46:16: error: timeline.cards[0].section: only a chapter's cards name a section "
+        "(timeline has none); remove 'section'",
+    ]),
     # --- cloze ------------------------------------------------------------------------------
     ("cloze-no-deletion.yaml", 1, [
         "{path}:26:16: error: chapters[0].cards[1].cloze: malformed cloze: no deletion found; "
