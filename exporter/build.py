@@ -315,6 +315,6 @@ def doctor(collection: str | Path, source_path: str | Path, out_dir: str | Path)
     if outputs is None:
         raise UsageError(str(out_dir), f"holds no build of this version of {source_path}: run "
                          f"`exporter build {source_path} -o {out_dir}` first, and import the deck it writes")
-    book = content.build(source.document)
+    book = content.build(source.document, checkup.CardsOnly)
     built = manifest.load(output_paths(Path(out_dir), book.meta.id)[2])
     return checkup.diagnose(Path(collection), source, book, built, outputs[0])

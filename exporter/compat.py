@@ -68,13 +68,18 @@ def deck_changes(book: content.Book, before: dict[str, str], after: dict[str, st
     return changes
 
 
-def deck_moves(book: content.Book) -> list[tuple[str, str]]:
-    """For each deck of the current layout, a search that finds this book's cards that belong in
-    it, wherever they are: in Browse, select them all and use Change Deck."""
+def deck_moves(book: content.Book, *, from_anywhere: bool = False) -> list[tuple[str, str]]:
+    """For each deck of the current layout, a search for this book's cards that belong in it:
+    those still where the other layout put them, or `from_anywhere` else. In the browser,
+    select them all and use Change Deck."""
     names = anki.deck_names(book)
-    if book.meta.decks != "chapters":
-        top = names[anki.book_deck_id(book)]
-        return [(top, anki.search_in_book(book, anki.deck_search(top, subdecks_only=True)))]
-    by_section = anki.section_decks(book)
-    return [(names[by_section[s.id]], anki.search_in_book(book, f"tag:{s.cards[0].tags[0]}"))
-            for s in book.sections if s.cards]
+    top = names[anki.book_deck_id(book)]
+    if book.meta.decks == "chapters":
+        by_section = anki.section_decks(book)
+        homes = [(names[by_section[s.id]], f"tag:{s.cards[0].tags[0]}") for s in book.sections if s.cards]
+        old = f"{anki.deck_search(top)} -{anki.deck_search(top, subdecks_only=True)}"  # the book's deck itself
+    else:
+        homes, old = [(top, "")], anki.deck_search(top, subdecks_only=True)
+    return [(home, anki.search_in_book(book, " ".join(filter(None, (scope, (
+        f"(-{anki.deck_search(home)} OR {anki.deck_search(home, subdecks_only=True)})" if from_anywhere else old))))))
+            for home, scope in homes]

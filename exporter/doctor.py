@@ -44,6 +44,14 @@ KINDS = ("collection.anki2 (in your Anki profile folder, with Anki closed for th
          "or a .colpkg or an .apkg exported with scheduling")
 
 
+class CardsOnly(content.Content):
+    """The content step for the cards alone: the doctor compares notes, and prose is most of the
+    work of rendering a book."""
+
+    def block(self, text: str) -> str:
+        return ""
+
+
 @dataclass(frozen=True)
 class LocalEdit:
     card_id: str
@@ -195,7 +203,9 @@ def _compare(rows, card_decks, deck_names, types, source: Source, deck: anki.Dec
     book = deck.book
     found = Diagnosis(book.title, deck_path)
     expected = {note.guid: note for note in deck.notes}
-    known = {genanki.guid_for(book.meta.id, card_id): card_id for card_id in built.notes}
+    current = {note.card.id for note in deck.notes}
+    known = {genanki.guid_for(book.meta.id, card_id): card_id for card_id in built.notes if card_id not in current}
+    yaml_of = _Pasting(source, book)
     names = anki.deck_names(book)
     deck_of = anki.section_decks(book)
     seen, forked, misplaced = set(), {}, set()
@@ -229,7 +239,7 @@ def _compare(rows, card_decks, deck_names, types, source: Source, deck: anki.Dec
             found.tags[card_id] = learner_tags
         issued = built.notes[card_id].mod if card_id in built.notes else 0
         if differs and mod > issued:
-            found.local_edits.append(_local_edit(source, book, note, values, differs))
+            found.local_edits.append(yaml_of(note, values, differs))
         elif mod < issued and not notetype.fork and (differs or learner_tags or _learner_tags(" ".join(note.card.tags), tags.split())):
             found.updates.append(card_id)
     type_of = {note.card.id: deck.models[note.card.kind].name for note in deck.notes}
@@ -240,7 +250,7 @@ def _compare(rows, card_decks, deck_names, types, source: Source, deck: anki.Dec
     found.removed.sort()
     found.removed_search = anki.search_for(book, found.removed)
     homes = {names[deck_of[n.card.section_id]] for n in deck.notes if n.card.id in misplaced}
-    found.moves = [(name, search) for name, search in compat.deck_moves(book) if name in homes]
+    found.moves = [(name, search) for name, search in compat.deck_moves(book, from_anywhere=True) if name in homes]
     return found
 
 
@@ -258,24 +268,35 @@ def _learner_tags(tags: str, given: tuple[str, ...] | list[str]) -> tuple[str, .
 # --- a local edit, as the source would read with it -------------------------------------------
 
 
-def _local_edit(source: Source, book: content.Book, note, values: dict[str, str], differs) -> LocalEdit:
-    key, entry = _find(source, note.card.id)
-    line, column = source.where(key)
-    raw = entry.model_dump(exclude_defaults=True)
-    facts = {name: content.plain(value) for name, value in book.facts.items()}
-    for name, source_key in SOURCE_KEYS[note.card.kind].items():
-        if name in differs:
-            text = _source_text(values.get(name, ""))
-            if text or source_key == "extra":
-                raw[source_key] = _with_facts(text, str(raw.get(source_key, "")), facts)
-    if not raw.get("extra"):
-        raw.pop("extra", None)
-    if "tags" in raw:
-        raw["tags"] = list(raw["tags"])
-    block = yaml.dump([raw], Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10**6)
-    indent = " " * max(column - 3, 0)  # the item's "- " stands two columns before its first key
-    return LocalEdit(note.card.id, differs, f"{source.path}:{line}",
-                     "".join(indent + line for line in block.splitlines(keepends=True)))
+class _Pasting:
+    """Local edits as the source would read with them: the card's entry with each edited field
+    turned back into the source's Markdown, located in the file."""
+
+    def __init__(self, source: Source, book: content.Book):
+        self.source, self.book = source, book
+        self._keys: dict | None = None
+        self._facts: dict | None = None
+
+    def __call__(self, note, values: dict[str, str], differs: tuple[str, ...]) -> LocalEdit:
+        if self._keys is None:  # once, and only for a collection with local edits
+            self._keys = dict(_entries(self.source.document))
+            self._facts = {name: content.plain(value) for name, value in self.book.facts.items()}
+        key, entry = self._keys[note.card.id]
+        line, column = self.source.where(key)
+        raw = entry.model_dump(exclude_defaults=True)
+        for name, source_key in SOURCE_KEYS[note.card.kind].items():
+            if name in differs:
+                text = _source_text(values.get(name, ""))
+                if text or source_key == "extra":
+                    raw[source_key] = _with_facts(text, str(raw.get(source_key, "")), self._facts)
+        if not raw.get("extra"):
+            raw.pop("extra", None)
+        if "tags" in raw:
+            raw["tags"] = list(raw["tags"])
+        block = yaml.dump([raw], Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10**6)
+        indent = " " * max(column - 3, 0)  # the item's "- " stands two columns before its first key
+        return LocalEdit(note.card.id, differs, f"{self.source.path}:{line}",
+                         "".join(indent + text for text in block.splitlines(keepends=True)))
 
 
 class _Dumper(yaml.SafeDumper):
@@ -286,22 +307,17 @@ _Dumper.add_representer(list, lambda dumper, data: dumper.represent_sequence(
     "tag:yaml.org,2002:seq", data, flow_style=all(isinstance(x, str) for x in data)))
 
 
-def _find(source: Source, card_id: str):
-    """The key of the card (or glossary term) with this id, and its entry."""
-    document = source.document
+def _entries(document):
+    """(card id, (key, entry)) for every card and glossary term of the source."""
     for i, chapter in enumerate(document.chapters):
         for j, card in enumerate(chapter.cards):
-            if card.id == card_id:
-                return ("chapters", i, "cards", j), card
+            yield card.id, (("chapters", i, "cards", j), card)
     for kind in content.PART_KINDS:
         part = getattr(document, kind)
         for j, card in enumerate(part.cards if part else ()):
-            if card.id == card_id:
-                return (kind, "cards", j), card
+            yield card.id, ((kind, "cards", j), card)
         for j, term in enumerate(part.terms if part and kind == "glossary" else ()):
-            if term.id == card_id:
-                return (kind, "terms", j), term
-    raise LookupError(card_id)  # every card of the book comes from the source
+            yield term.id, ((kind, "terms", j), term)
 
 
 def _with_facts(text: str, original: str, facts: dict[str, str]) -> str:
