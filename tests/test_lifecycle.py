@@ -369,6 +369,7 @@ def test_chapter_decks_sort_in_book_order(tmp_path):
     chapters = [f"Belenko’s Defection::{s.number:02d} {s.title}" for s in book.chapters if s.cards]
     assert names[1:len(chapters) + 1] == chapters == sorted(chapters)
     assert names[0] == "Belenko’s Defection" and "Belenko’s Defection::Glossary" in names
+    assert chapters[0] == "Belenko’s Defection::01 The Event in Brief"  # as the README says
     wide = dataclasses.replace(book, sections=tuple(
         dataclasses.replace(book.chapters[0], id=f"c{n}", number=n) for n in range(1, 13)))
     assert [name.split("::")[1][:3] for name in list(anki.deck_names(wide).values())[1:]] == [
