@@ -96,9 +96,11 @@ class Deck:
 
 def fingerprints(deck: Deck) -> tuple[dict[str, str], dict[str, str]]:
     """Content hash per note (by card id) and per note type (by name: its fields, templates
-    and CSS). A note's hash covers everything written into the note: fields, tags, deck, note type."""
+    and CSS). A note's hash covers everything written into the note: fields, tags, deck, note type.
+    The deck is the book's, whatever the layout: Anki never moves a card it has, so a card filed
+    under another chapter deck is no update."""
     book, models = deck.book, deck.models
-    deck_id = _stable_id(book, "deck")
+    deck_id = book_deck_id(book)
     # A note type as written, with time 0: its mod is the one value in it that is not content.
     types = {model.name: _hash(model.to_json(0, deck_id)) for model in models.values()}
     notes = {}
@@ -114,16 +116,19 @@ def write(deck: Deck, path: Path, notes: dict, note_types: dict) -> None:
     """Write the .apkg to `path` (a temp file the caller moves into place). `notes` and
     `note_types` give each card id and note type name a stamp whose `mod` it is written with."""
     book, models = deck.book, deck.models
-    package_deck = genanki.Deck(_stable_id(book, "deck"), _deck_name(book), html.escape(book.meta.description))
+    top = book_deck_id(book)
+    decks = {did: genanki.Deck(did, name, html.escape(book.meta.description) if did == top else "")
+             for did, name in deck_names(book).items()}
+    deck_of = section_decks(book)
     # New cards are studied in `due` order. Numbering each section apart (section × 1000 +
     # place in it) lets a card added later land in its chapter, not after the whole book.
     due = {card.id: number * 1000 + place for number, section in enumerate(book.sections)
            for place, card in enumerate(section.cards)}
     for note in deck.notes:
-        package_deck.add_note(genanki.Note(models[note.card.kind], list(note.fields), tags=list(note.card.tags),
-                                           guid=note.guid, due=due[note.card.id]))
+        decks[deck_of[note.card.section_id]].add_note(genanki.Note(
+            models[note.card.kind], list(note.fields), tags=list(note.card.tags), guid=note.guid, due=due[note.card.id]))
     edition = datetime.fromisoformat(book.meta.edition).replace(tzinfo=timezone.utc)
-    data = _collection(genanki.Package(package_deck), int(edition.timestamp()), deck.notes, notes, note_types)
+    data = _collection(genanki.Package(list(decks.values())), int(edition.timestamp()), deck.notes, notes, note_types)
     zip_bytes_to(path, [("collection.anki2", data, True), ("media", b"{}", True)])
 
 
@@ -150,7 +155,21 @@ def search_for(book: content.Book, card_ids: list[str]) -> str:
     if not card_ids:
         return ""
     ids = " OR ".join(f"Id:{card_id}" for card_id in card_ids)
-    return f'"note:{_search_escape(book.title)} · *" ({ids})'
+    return search_in_book(book, f"({ids})")
+
+
+def search_in_book(book: content.Book, term: str) -> str:
+    """An Anki search for `term` among this book's notes only (on any copy of its note types)."""
+    return f'"note:{_search_escape(book.title)} · *" {term}'
+
+
+def notetype_search(name: str) -> str:
+    return f'"note:{_search_escape(name)}"'
+
+
+def deck_search(name: str, *, subdecks_only: bool = False) -> str:
+    """An Anki search for the cards in a deck (and its subdecks), or in its subdecks only."""
+    return f'"deck:{_search_escape(name)}{"::*" if subdecks_only else ""}"'
 
 
 def _search_escape(text: str) -> str:
@@ -239,6 +258,39 @@ def _notetype_name(book: content.Book, kind: str) -> str:
 
 def _deck_name(book: content.Book) -> str:
     return book.title.replace("::", ":")  # '::' would make Anki nest the deck
+
+
+def deck_names(book: content.Book) -> dict[int, str]:
+    """Every deck of the package by id: the book's, then (with `decks: chapters`) a subdeck for
+    each section that has cards. Chapter numbers are zero-padded so that Anki, which sorts decks
+    by name, lists them in book order; the ids derive from section ids, so renaming or
+    renumbering a chapter keeps its deck's id (Anki itself matches decks by name)."""
+    top = _deck_name(book)
+    names = {book_deck_id(book): top}
+    if book.meta.decks == "chapters":
+        width = max(2, len(str(len(book.chapters))))
+        for section in book.sections:
+            if section.cards:
+                title = section.title.replace("::", ":")
+                names[_section_deck_id(book, section)] = (
+                    f"{top}::{section.number:0{width}d} {title}" if section.number else f"{top}::{title}")
+    return names
+
+
+def book_deck_id(book: content.Book) -> int:
+    return _stable_id(book, "deck")
+
+
+def section_decks(book: content.Book) -> dict[str, int]:
+    """The deck id of each section (by section id)."""
+    top = book_deck_id(book)
+    return {section.id: _section_deck_id(book, section) if book.meta.decks == "chapters" else top
+            for section in book.sections}
+
+
+def _section_deck_id(book: content.Book, section: content.Section) -> int:
+    # A chapter may be called "glossary": chapter ids and part kinds never share a deck id.
+    return _stable_id(book, f"deck:{section.kind}:{section.id}")
 
 
 def _stable_id(book: content.Book, what: str) -> int:

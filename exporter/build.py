@@ -11,13 +11,16 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exporter import __version__, manifest
 from exporter.clock import now, source_date_epoch
-from exporter.errors import UsageError, WriteError
+from exporter.errors import NoteTypeChange, UsageError, WriteError
 from exporter.read import read_source
 from exporter.uptodate import output_paths, sha256_file, up_to_date
+
+if TYPE_CHECKING:
+    from exporter import compat
 
 LOCK_WAIT = 120  # seconds to wait for another build of the same book to finish
 
@@ -36,6 +39,8 @@ class Report:
     first_build: bool = False
     deck_name: str = ""
     removed_search: str = ""  # an Anki search that finds exactly the removed notes
+    migrated: list[str] = field(default_factory=list)  # note types whose fields or templates changed
+    decks: compat.DeckChanges | None = None  # renamed decks, a new layout
     warnings: list[str] = field(default_factory=list)
 
 
@@ -53,8 +58,9 @@ def prepare_output_dir(out_dir: Path) -> None:
         raise UsageError(str(out_dir), "output directory is not writable (fix its permissions)", "output")
 
 
-def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) -> Report:
-    """Build the deck and the book from a source file into out_dir."""
+def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False, migrate: bool = False) -> Report:
+    """Build the deck and the book from a source file into out_dir. A build that would change
+    a note type's fields or templates raises NoteTypeChange, unless `migrate`."""
     out_dir = Path(out_dir)
     source_date_epoch()  # a bad value is an error even when nothing is to be built
     raw = read_source(source_path)
@@ -67,7 +73,7 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
     from exporter.load import parse  # after the fast path: it costs pydantic and yaml
 
     source = parse(raw, str(source_path))
-    from exporter import anki, content  # only now: a broken source never pays for them
+    from exporter import anki, compat, content  # only now: a broken source never pays for them
 
     book = content.build(source.document)
     paths = output_paths(out_dir, book.meta.id)
@@ -82,6 +88,11 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
         record = _record(book.meta.id, report)
         issued_notes = {**(previous.notes if trusted and previous else {}), **(record.notes if record else {})}
         issued_types = {**(previous.note_types if trusted and previous else {}), **(record.note_types if record else {})}
+        schemas = compat.schemas(deck)
+        migrated = compat.schema_changes([m.schemas for m in (previous, record) if m is not None], schemas, deck,
+                                         set(issued_notes))
+        if migrated and not migrate:
+            raise NoteTypeChange(str(paths[2]), migrated)
         latest = max(m.latest() for m in (previous, record, manifest.Manifest()) if m is not None)
         if not trusted:
             latest = max(latest, anki.newest_mod(paths[0]))
@@ -95,6 +106,7 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
             tool=__version__, source=Path(source.path).name, source_sha256=source.sha256, modified=modified,
             notes={k: manifest.Stamp(h, note_mods[k]) for k, h in note_hashes.items()},
             note_types={k: manifest.Stamp(h, type_mods[k]) for k, h in type_hashes.items()},
+            schemas=schemas, decks={str(k): name for k, name in anki.deck_names(book).items()},
         )
         try:
             _write_all(deck, source.sha256, paths, built, lambda: _save_record(book.meta.id, record, built, report))
@@ -114,6 +126,8 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
     report.removed_search = anki.search_for(book, removed)
     report.styling_changed = [k for k in styled if k in issued_types]
     report.first_build = previous is None and record is None
+    report.migrated = [change.after.name for change in migrated]
+    report.decks = compat.deck_changes(book, previous.decks if previous else {}, built.decks)
     report.deck_name = book.title
     return report
 
@@ -213,7 +227,7 @@ def _write_all(deck, source_sha256: str, paths: tuple[Path, Path, Path], built: 
         manifest_tmp.write_text(manifest.Manifest(**{**built.__dict__, "outputs": outputs}).dump(), "utf-8")
 
 
-# --- check and preview ------------------------------------------------------------------------
+# --- check, preview and doctor ---------------------------------------------------------------
 
 
 @dataclass
@@ -271,3 +285,22 @@ def new_source(path: str | Path) -> list[Path]:
         schema.write_text(schema_json() + "\n", "utf-8")
         written.append(schema)
     return written
+
+
+def doctor(collection: str | Path, source_path: str | Path, out_dir: str | Path):
+    """Compare a learner's collection with the deck built from the source into out_dir (a
+    doctor.Diagnosis). Read-only: the collection is read from a copy."""
+    from exporter import content
+    from exporter import doctor as checkup
+    from exporter.load import parse
+
+    raw = read_source(source_path)
+    source = parse(raw, str(source_path))
+    outputs = up_to_date(raw, Path(out_dir))
+    if outputs is None:
+        raise UsageError(str(out_dir), f"holds no build of this version of {source_path}: run "
+                         f"`exporter build {source_path} -o {out_dir}` first, and import the deck it writes")
+    book = content.build(source.document, checkup.CardsOnly)
+    built = manifest.load(output_paths(Path(out_dir), book.meta.id)[2])
+    assert built is not None  # up_to_date found it
+    return checkup.diagnose(Path(collection), source, book, built, outputs[0])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from exporter import __version__
+from exporter import __version__, wording
 
 from exporter.entry import DEFAULT_OUTPUT, DEFAULT_SOURCE, up_to_date_line
 
@@ -48,12 +48,13 @@ CHOOSE_ANOTHER = {
     "output": "choose an output directory with -o",
     "preview": "choose another file with -o",
     "new": "choose another path",
+    "collection": "",
 }
 
 
 def run(action):
     """Call action(), turning domain errors into messages and exit codes instead of tracebacks."""
-    from exporter.errors import Interrupted, SourceError, UsageError, WriteError
+    from exporter.errors import Interrupted, NoteTypeChange, SourceError, UsageError, WriteError
 
     previous = _stop_on_signals()
     try:
@@ -66,6 +67,8 @@ def run(action):
         raise Failed(f"{e.path}: error: {e.message}" + (f"; {hint}" if hint else ""), 2) from None
     except WriteError as e:
         raise Failed(f"{e.path}: error: {e.message}; {UNCHANGED}", 1) from None
+    except NoteTypeChange as e:
+        raise Failed(wording.schema_change(e, UNCHANGED), 1) from None
     except KeyboardInterrupt:
         raise Failed(f"interrupted; {UNCHANGED}", 130) from None
     except Interrupted as e:
@@ -118,11 +121,15 @@ def main() -> None:
 @source_argument
 @output_option
 @click.option("--force", is_flag=True, help="Rebuild even if the outputs are up to date.")
-def build(source: Path, out_dir: Path, force: bool) -> None:
+@click.option("--migrate", is_flag=True,
+              help="Go ahead when the note types' fields or templates change (learners then import "
+                   "with \"Merge note types\", Anki 23.10 or later).")
+def build(source: Path, out_dir: Path, force: bool, migrate: bool) -> None:
     """Build the Anki deck (.apkg) and the EPUB book from SOURCE.
 
     Outputs are replaced only when both are complete; a failed build leaves the previous
-    ones exactly as they were. Re-importing the deck updates edited cards in place.
+    ones exactly as they were. Re-importing the deck updates edited cards in place. A build
+    that would change the note types' fields or templates stops (exit 1) unless --migrate.
 
     \b
     Examples:
@@ -131,7 +138,7 @@ def build(source: Path, out_dir: Path, force: bool) -> None:
     """
     from exporter.build import build as build_outputs
 
-    report = run(lambda: build_outputs(source, out_dir, force=force))
+    report = run(lambda: build_outputs(source, out_dir, force=force, migrate=migrate))
     for warning in report.warnings:
         click.echo(warning, err=True)
     click.echo(describe(report))
@@ -260,6 +267,34 @@ def new(path: Path) -> None:
 
 
 @main.command()
+@click.argument("collection", type=click.Path(path_type=Path))
+@source_argument
+@click.option("-o", "--output", "out_dir", default=DEFAULT_OUTPUT, show_default=True, callback=_not_empty,
+              help="Directory holding the deck built from SOURCE (and its manifest).")
+def doctor(collection: Path, source: Path, out_dir: Path) -> None:
+    """Report what COLLECTION holds of the book that importing the deck will not put right.
+
+    COLLECTION is collection.anki2 from your Anki profile folder (read from a copy; close Anki
+    first for its latest changes), or a .colpkg or an .apkg exported with scheduling. It is
+    compared with the deck built from SOURCE into the output directory; nothing is changed.
+    Reports, by card id: cards edited in Anki (which imports skip), copies of the note types,
+    tags that updates remove, cards removed from the source, and cards in other decks.
+    Exits 0 when nothing needs doing, 1 when something does.
+
+    \b
+    Examples:
+      exporter doctor ~/.local/share/Anki2/"User 1"/collection.anki2
+      exporter doctor my-collection.colpkg my-notes.yaml -o dist
+    """
+    from exporter.build import doctor as diagnose
+
+    found = run(lambda: diagnose(collection, source, out_dir))
+    click.echo(wording.diagnosis(found, collection))
+    if found.needs_action:
+        raise SystemExit(1)
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of the source format.
 
@@ -303,7 +338,9 @@ def describe(report) -> str:
                      f"search the browser for: {report.removed_search}")
     if report.styling_changed:
         lines.append(f"Card styling changed ({', '.join(report.styling_changed)}): re-import to update it.")
-    if not (report.changed or report.added or report.removed or report.styling_changed):
+    lines += wording.migrated(report.migrated) + wording.deck_changes(report.decks)
+    if not (report.changed or report.added or report.removed or report.styling_changed or report.migrated
+            or report.decks.renamed or report.decks.layout):
         lines.append("No card changed since the last build: re-importing the deck changes nothing.")
     return "\n".join(lines)
 

@@ -141,6 +141,7 @@ class Meta:
     author: str
     description: str
     rights: str
+    decks: str = "one"  # the deck layout: "one" deck, or a subdeck per "chapters" and part
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,7 @@ def build(document: model.Document, renderer: type[Content] = Content) -> Book:
     meta = document.book
     return Book(
         meta=Meta(
-            id=meta.id, tag=meta.tag, language=meta.language, edition=meta.edition,
+            id=meta.id, tag=meta.tag, language=meta.language, edition=meta.edition, decks=meta.decks,
             **{name: c.plain_inline(getattr(meta, name))
                for name in ("title", "subtitle", "author", "description", "rights")},
         ),

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from exporter.manifest import Schema
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,8 @@ class UsageError(Exception):
     """A path or setting that cannot be used. `subject` says which one, so the CLI can say
     how to choose another."""
 
-    def __init__(self, path: str, message: str, subject: Literal["source", "output", "preview", "new", ""] = ""):
+    def __init__(self, path: str, message: str,
+                 subject: Literal["source", "output", "preview", "new", "collection", ""] = ""):
         super().__init__(f"{path}: {message}")
         self.path, self.message, self.subject = path, message, subject
 
@@ -47,6 +51,23 @@ class WriteError(Exception):
     def __init__(self, path: str, message: str):
         super().__init__(f"{path}: {message}")
         self.path, self.message = path, message
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """One note type whose field or template names a build would change."""
+
+    before: Schema
+    after: Schema
+    notes: int  # notes of it that learners may already have
+
+
+class NoteTypeChange(Exception):
+    """A build would change what Anki matches note types by; it stops unless told to migrate."""
+
+    def __init__(self, manifest_path: str, changes: list[SchemaChange]):
+        super().__init__(", ".join(c.after.name for c in changes))
+        self.path, self.changes = manifest_path, changes
 
 
 class Interrupted(Exception):

@@ -32,6 +32,17 @@ class Stamp:
 
 
 @dataclass(frozen=True)
+class Schema:
+    """What Anki compares to tell whether an incoming note type is the one it has: the names of
+    its fields and of its templates, in order. Any other change (CSS, template HTML, the name)
+    is an update; a change here makes a copy of the note type in every collection."""
+
+    name: str
+    fields: tuple[str, ...]
+    templates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Manifest:
     tool: str = ""
     source: str = ""
@@ -40,6 +51,8 @@ class Manifest:
     outputs: dict[str, str] = field(default_factory=dict)  # file name → SHA-256
     notes: dict[str, Stamp] = field(default_factory=dict)  # card id → stamp
     note_types: dict[str, Stamp] = field(default_factory=dict)  # note type name → stamp
+    schemas: dict[str, Schema] = field(default_factory=dict)  # note type id → schema
+    decks: dict[str, str] = field(default_factory=dict)  # deck id → name
 
     def latest(self) -> int:
         """The newest time in it."""
@@ -51,7 +64,10 @@ class Manifest:
 
         data = {"tool": self.tool, "source": self.source, "source_sha256": self.source_sha256,
                 "modified": self.modified, "outputs": dict(sorted(self.outputs.items())),
-                "notes": stamps(self.notes), "note_types": stamps(self.note_types)}
+                "notes": stamps(self.notes), "note_types": stamps(self.note_types),
+                "schemas": {key: {"name": s.name, "fields": list(s.fields), "templates": list(s.templates)}
+                            for key, s in sorted(self.schemas.items())},
+                "decks": dict(sorted(self.decks.items()))}
         return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -90,8 +106,24 @@ def parse(data: object) -> Manifest:
     text = {name: data.get(name, "") for name in ("tool", "source", "source_sha256")}
     if not all(isinstance(v, str) for v in text.values()):
         raise Damaged("'tool', 'source' and 'source_sha256' must be text")
+    decks = data.get("decks", {})  # manifests before decks and schemas were kept have neither
+    if not isinstance(decks, dict) or not all(isinstance(v, str) for v in decks.values()):
+        raise Damaged("'decks' must map deck ids to names")
     return Manifest(**text, modified=_time(data.get("modified", 0), "modified"), outputs=outputs,
-                    notes=notes, note_types=note_types)
+                    notes=notes, note_types=note_types, schemas=_schemas(data.get("schemas", {})), decks=decks)
+
+
+def _schemas(table: object) -> dict[str, Schema]:
+    if not isinstance(table, dict):
+        raise Damaged("'schemas' must be an object")
+    out = {}
+    for key, value in table.items():
+        names = [value.get(k) if isinstance(value, dict) else None for k in ("fields", "templates")]
+        if not (isinstance(value, dict) and isinstance(value.get("name"), str)
+                and all(isinstance(v, list) and all(isinstance(n, str) for n in v) for v in names)):
+            raise Damaged(f"'schemas.{key}' must have a text 'name' and lists of text 'fields' and 'templates'")
+        out[key] = Schema(value["name"], tuple(names[0] or ()), tuple(names[1] or ()))
+    return out
 
 
 def _stamps(table: object, name: str) -> dict[str, Stamp]:
@@ -140,9 +172,11 @@ def load_record(book_id: str) -> Manifest | None:
 def merge(record: Manifest | None, built: Manifest) -> Manifest:
     """The record after a build: every stamp it issued, and every older one it did not replace."""
     if record is None:
-        return Manifest(modified=built.modified, notes=dict(built.notes), note_types=dict(built.note_types))
+        return Manifest(modified=built.modified, notes=dict(built.notes), note_types=dict(built.note_types),
+                        schemas=dict(built.schemas))
     return Manifest(
         modified=max(record.modified, built.modified),
         notes={**record.notes, **built.notes},
         note_types={**record.note_types, **built.note_types},
+        schemas={**record.schemas, **built.schemas},
     )

@@ -8,7 +8,7 @@ docstrings: pydantic reads those from the source file, which costs every run 20 
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag as Kind
 from pydantic_core import PydanticCustomError
@@ -144,6 +144,12 @@ class Book(Node):
     rights: Text = Field(description="Copyright and licence statement.")
     edition: IsoDate = Field(description="Edition date, YYYY-MM-DD.")
     sources: tuple[Source, ...] = Field(min_length=1, description="The bibliography.")
+    decks: Literal["one", "chapters"] = Field(
+        "one",
+        description="How the Anki deck is laid out: 'one' deck for the whole book (the default), or 'chapters': "
+        "a subdeck per chapter ('Title::01 First Chapter') and per back-matter part ('Title::Glossary'). "
+        "Anki never moves cards a learner already has: after a change, the build says how to move them.",
+    )
 
 
 class Chapter(Node):

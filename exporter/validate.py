@@ -57,6 +57,11 @@ def _report(error, data, problems: Problems, unknown: dict[Key, list]) -> None:
             problems.add(key, "needs at least one entry")
     elif kind == "string_pattern_mismatch" or kind == "value_error" and field in ("edition", "language"):
         problems.add(key, _pattern_message(field, error["input"]))
+    elif kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", error["ctx"]["expected"])
+        close = did_you_mean(error["input"], choices) if isinstance(error["input"], str) else ""
+        problems.add(key, f"must be {' or '.join(map(repr, choices))}, found {describe(error['input'])}"
+                     + (close if "did you mean" in close else ""))
     elif kind.endswith("_type"):
         expected = {"string_type": "text", "dict_type": "a mapping (key: value lines)",
                     "model_type": "a mapping (key: value lines)", "tuple_type": "a list ('- ' lines)"}

@@ -113,7 +113,7 @@ CASES = [
     ]),
     ("unknown-key-no-suggestion.yaml", 1, [
         "{path}:10:3: error: book: unknown key 'isbn' "
-        "(allowed: id, tag, title, subtitle, language, author, description, rights, edition, sources)",
+        "(allowed: id, tag, title, subtitle, language, author, description, rights, edition, sources, decks)",
     ]),
     ("unknown-top-level-key.yaml", 1, ["{path}:16:1: error: unknown key 'chapter' (did you mean 'chapters'?)"]),
     ("missing-required-key.yaml", 1, ["{path}:22:9: error: chapters[0].cards[0]: missing required key 'answer'"]),
@@ -154,6 +154,9 @@ CASES = [
     ("bad-tag.yaml", 1, [
         "{path}:25:24: error: chapters[0].cards[0].tags[1]: tag 'Airports Of Japan' must be a lowercase slug, "
         "optionally with '::' levels (e.g. 'radar' or 'people::pilots')",
+    ]),
+    ("bad-decks.yaml", 1, [
+        "{path}:7:10: error: book.decks: must be 'one' or 'chapters', found text 'chapter' (did you mean 'chapters'?)",
     ]),
     ("bad-language.yaml", 1, [
         "{path}:6:13: error: book.language: 'English' is not a language tag; use e.g. 'en' or 'en-GB'",
