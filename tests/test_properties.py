@@ -96,8 +96,9 @@ def slugs():
 
 
 # Inside a cloze sentence braces are the deletions' own syntax ('{{' outside one is an error by
-# design), so the text around and inside deletions has none; everything else stays.
-CLOZE_UNSAFE = set("{}")
+# design), and backticks around a deletion make it code, shown as typed (also by design), so
+# the text around and inside deletions has neither; everything else stays.
+CLOZE_UNSAFE = set("{}`")
 CLOZE_SPECIAL = [s for s in SPECIAL if not CLOZE_UNSAFE & set(s)]
 CLOZE_CHAR = CHAR.filter(lambda c: c not in CLOZE_UNSAFE)
 
