@@ -17,7 +17,7 @@ synthetic sources of each size (see benchmarks/synthetic.py), the same three way
 growth of build time between sizes. With --imports, where a cold build's and a check's import
 time goes (-X importtime, grouped by library), next to their wall time.
 For information, two import-only processes sampled like the floor: what `build` and `check`
-import before they do any work (libraries and the validation model), next to the floor.
+import before they do any work (libraries and the document model), next to the floor.
 Exit status 0 even when a target fails, unless --strict is given. POSIX only (os.wait4).
 """
 
@@ -43,12 +43,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 REAL_SOURCE = ROOT / "source" / "belenko-defection.yaml"
 FLOOR_CODE = "import click, genanki; from ebooklib import epub"
-# What each command must import before doing any work: the libraries, and the validation model
-# (pydantic builds its validators as the model is imported). Shown for information: the part
+# What each command must import before doing any work: the libraries, and the document model
+# (msgspec; pydantic only for a broken source). Shown for information: the part
 # of a command's time that no change to the pipeline can remove.
-BUILD_IMPORTS = ("import click, genanki, markdown_it, yaml, PIL.Image, PIL.ImageDraw, PIL.ImageFont, exporter.model; "
+BUILD_IMPORTS = ("import click, genanki, markdown_it, yaml, PIL.Image, PIL.ImageDraw, PIL.ImageFont, exporter.document; "
                  "from ebooklib import epub")
-CHECK_IMPORTS = "import click, yaml, exporter.model"
+CHECK_IMPORTS = "import click, yaml, exporter.document"
 
 # Targets (from the issue): ratios are measured in the same run.
 REAL_BUILD_VS_FLOOR = 2.0  # real source, both outputs, whole process: at most 2x the floor

@@ -18,6 +18,7 @@ GENANKI_ASYNCIO = "cached-property, asyncio, ssl"
 GROUPS = {
     "pydantic": "pydantic", "pydantic_core": "pydantic", "annotated_types": "pydantic",
     "exporter.model": "pydantic model classes (exporter.model)",
+    "msgspec": "msgspec and the document model", "exporter.document": "msgspec and the document model",
     "exporter": "own modules (and the stdlib they import)",
     "click": "click",
     "genanki": "genanki (without cached-property)",

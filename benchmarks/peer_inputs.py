@@ -12,7 +12,7 @@
   which makes a deck from them with genanki alone.
 
 Every peer gets the same cards and prose, with facts substituted: only the tool differs.
-Imports of exporter (and so pydantic) happen inside `write_inputs`, so the genanki-alone
+Imports of exporter (and so of its loader's libraries) happen inside `write_inputs`, so the genanki-alone
 process imports nothing but genanki.
 """
 

@@ -70,7 +70,7 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False, 
         if outputs is not None:
             return Report(outputs=outputs, unchanged=True)
 
-    from exporter.load import parse  # after the fast path: it costs pydantic and yaml
+    from exporter.load import parse  # after the fast path: it costs msgspec and yaml
 
     source = parse(raw, str(source_path))
     from exporter import anki, compat, content  # only now: a broken source never pays for them

@@ -286,7 +286,7 @@ class _Pasting:
             self._facts = {name: content.plain(value) for name, value in self.book.facts.items()}
         key, entry = self._keys[note.card.id]
         line, column = self.source.where(key)
-        raw = entry.model_dump(exclude_defaults=True)
+        raw = _written(entry)
         for name, source_key in SOURCE_KEYS[note.card.kind].items():
             if name in differs:
                 text = _source_text(values.get(name, ""))
@@ -308,6 +308,14 @@ class _Dumper(yaml.SafeDumper):
 
 _Dumper.add_representer(list, lambda dumper, data: dumper.represent_sequence(
     "tag:yaml.org,2002:seq", data, flow_style=all(isinstance(x, str) for x in data)))
+
+
+def _written(entry) -> dict:
+    """An entry's fields as the source has them: those left at their default left out."""
+    import msgspec
+
+    return {f.name: getattr(entry, f.name) for f in msgspec.structs.fields(entry)
+            if f.required or getattr(entry, f.name) != f.default}
 
 
 def _entries(document):

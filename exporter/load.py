@@ -1,8 +1,9 @@
 """Source file → validated Document, with every problem located by line and column.
 
 bytes → UTF-8 text (read) → YAML events → plain data, every scalar kept as the text the author
-wrote and every position remembered (yaml_tree) → pydantic model (validate) → checks that span
-the whole file (crosscheck). All problems are collected and raised together.
+wrote and every position remembered (yaml_tree) → the document (document.py; if it refuses the
+data, the pydantic model says why: validate) → checks that span the whole file (crosscheck).
+All problems are collected and raised together.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import unicodedata
 from pathlib import Path
 
 from exporter.crosscheck import check_across
+from exporter.document import validated
 from exporter.errors import SourceError
 from exporter.locations import Problems, Source, line_col
 from exporter.read import decode, read_source
-from exporter.validate import validate
 from exporter.yaml_tree import FORBIDDEN, compose
 
 
@@ -40,7 +41,12 @@ def parse(raw: bytes, path: str) -> Source:
     data = compose(text, problems)
     if problems.items:
         raise SourceError(problems.items)
-    document = validate(data, problems)
+    document = validated(data)
+    if document is None:
+        from exporter.validate import validate  # pydantic: only for a source with problems
+
+        if validate(data, problems) is not None:  # a bug: the two descriptions must agree
+            raise AssertionError("document.py refused a source that model.py accepts")
     check_across(data, problems)
     if problems.items or document is None:
         raise SourceError(sorted(problems.items, key=lambda p: (p.line, p.column)))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from exporter.errors import Problem
 
 if TYPE_CHECKING:
-    from exporter import model
+    from exporter.document import Document
 
 Key = tuple[Any, ...]  # a path into the data: ("chapters", 3, "cards", 2, "answer")
 
@@ -22,7 +22,7 @@ class Source:
     path: str
     text: str
     sha256: str
-    document: model.Document
+    document: Document
     positions: dict  # Key -> (line, column) of the value
     key_positions: dict  # Key -> (line, column) of the mapping key naming it
 

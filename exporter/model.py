@@ -1,7 +1,9 @@
-"""The validated document: what every renderer may rely on.
+"""The source format as editors see it and as the error reports explain it.
 
-Field descriptions go into the JSON Schema (`exporter schema`), which editors show while an
-author types, so they are written for the author. (Descriptions rather than attribute
+Its twin, document.py, is what a loaded source becomes; this model is only built when that one
+refuses the source, to say every reason why (validate.py). Field descriptions go into the JSON
+Schema (`exporter schema`), which editors show while an author types, so they are written for
+the author. (Descriptions rather than attribute
 docstrings: pydantic reads those from the source file, which costs every run 20 ms.)
 """
 
@@ -13,6 +15,7 @@ from typing import Annotated, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag as Kind
 from pydantic_core import PydanticCustomError
 
+from exporter.document import ISO_DATE, LANGUAGE_TAG, SLUG, TAG, calendar_date, distinct_subtags
 from exporter.syntax import blank
 
 
@@ -26,42 +29,11 @@ def _visible(value: str) -> str:
 
 # Scalars arrive from the loader as the exact text the author wrote; nothing is coerced.
 Text = Annotated[str, StringConstraints(strict=True, min_length=1), AfterValidator(_visible)]
-Slug = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
-Tag = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:::[a-z0-9]+(?:-[a-z0-9]+)*)*$")]
+Slug = Annotated[str, StringConstraints(strict=True, pattern=f"^{SLUG}$")]
+Tag = Annotated[str, StringConstraints(strict=True, pattern=f"^{TAG}$")]
 
 
-def _calendar_date(value: str) -> str:
-    from datetime import date
-
-    date.fromisoformat(value)  # ValueError for 2026-02-30: reported like a malformed date
-    return value
-
-
-# A BCP 47 language tag as RFC 5646 writes it: language (2-3 letters; longer ones are not
-# registered) and extended language subtags, then script, region, variants, extensions and
-# private use, in that order. EPUBCheck refuses a book whose tag is not well formed (OPF-092).
-LANGUAGE_TAG = (
-    r"^[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}"
-    r"(?:-[A-Za-z]{4})?"
-    r"(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
-    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
-    r"(?:-[0-9A-WYZa-wyz](?:-[A-Za-z0-9]{2,8})+)*"
-    r"(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?$"
-)
-
-
-def _distinct_subtags(tag: str) -> str:
-    """RFC 5646 also forbids a repeated variant or extension: 'de-1996-1996' is not valid."""
-    subtags = tag.lower().partition("-x-")[0].split("-")[1:]  # private use may repeat anything
-    singletons = [s for s in subtags if len(s) == 1]  # each starts an extension
-    before_extensions = subtags[: subtags.index(singletons[0])] if singletons else subtags
-    variants = [s for s in before_extensions if len(s) > 4 or len(s) == 4 and s[0].isdigit()]
-    if len(set(variants)) < len(variants) or len(set(singletons)) < len(singletons):
-        raise ValueError("a variant or an extension is repeated")
-    return tag
-
-
-Language = Annotated[str, StringConstraints(strict=True, pattern=LANGUAGE_TAG), AfterValidator(_distinct_subtags)]
+Language = Annotated[str, StringConstraints(strict=True, pattern=f"^{LANGUAGE_TAG}$"), AfterValidator(distinct_subtags)]
 # Said of both kinds of card.
 CARD_ID = "Stable id of the card (lowercase slug). Never change it: Anki uses it to update the card in place."
 CARD_EXTRA = "Optional context shown on the back of the card and after the answer in the book."
@@ -72,7 +44,7 @@ CARD_SECTION = (
     "the answer's words."
 )
 IsoDate = Annotated[
-    str, StringConstraints(strict=True, pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_calendar_date)
+    str, StringConstraints(strict=True, pattern=f"^{ISO_DATE}$"), AfterValidator(calendar_date)
 ]
 
 

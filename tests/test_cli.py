@@ -59,15 +59,19 @@ def test_python_dash_m():
     assert result.stdout.strip() == f"exporter, version {__version__}"
 
 
-def test_check_does_not_import_the_renderers(tmp_path):
+@pytest.mark.parametrize(("source", "imported"), [
+    ("tests/data/tiny.yaml", []),  # a valid source is read without pydantic
+    ("tests/broken/bad-id.yaml", ["pydantic"]),  # which names every problem of a broken one
+])
+def test_check_imports_no_renderer_and_pydantic_only_for_a_broken_source(source, imported):
     code = (
         "import sys; from exporter.cli import main\n"
-        "try: main(['check', 'tests/data/tiny.yaml'])\n"
+        f"try: main(['check', {source!r}])\n"
         "except SystemExit: pass\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('genanki', 'ebooklib', 'PIL')))"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'genanki', 'ebooklib', 'PIL', 'markdown_it', 'pydantic'}))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert result.stdout.strip().splitlines()[-1] == str(imported)
 
 
 def test_every_command_is_in_the_readme_with_its_exit_statuses():

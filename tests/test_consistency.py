@@ -13,6 +13,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import msgspec
 import pytest
 from lxml import etree
 
@@ -212,15 +213,15 @@ def _cards(doc):
 def _raw_cards(source):
     """Each card with the source text of all its fields joined."""
     for card in _cards(source.document):
-        yield card, " ".join(str(value) for _, value in card)
+        yield card, " ".join(str(value) for value in msgspec.structs.astuple(card))
 
 
 def _sections_using(source, needle: str) -> set[str]:
     doc = source.document
-    found = {c.id for c in doc.chapters if needle in c.model_dump_json()}
+    found = {c.id for c in doc.chapters if needle in msgspec.json.encode(c).decode()}
     for kind in ("timeline", "people", "glossary", "faq", "factors"):
         part = getattr(doc, kind)
-        if part is not None and needle in part.model_dump_json():
+        if part is not None and needle in msgspec.json.encode(part).decode():
             found.add(kind)
     return found
 
