@@ -13,7 +13,11 @@ import io
 import unicodedata
 from functools import lru_cache
 
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import ImageDraw
+    from PIL.ImageFont import FreeTypeFont as Font
 
 SIZE = (1600, 2560)  # 1:1.6, the shape Kindle and Kobo recommend
 MARGIN = 130
@@ -33,7 +37,6 @@ MOST_TEXT = 4000
 STAND_INS = {"—": "-", "–": "-", "‒": "-", "−": "-", "•": "·", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
              "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"}
 
-Font = ImageFont.FreeTypeFont
 
 
 def _ramp(start: tuple[int, int, int], end: tuple[int, int, int]) -> bytes:
@@ -49,6 +52,8 @@ def render(title: str, subtitle: str, author: str) -> bytes:
     # Drawn in grey levels that are palette indices: each piece of text is drawn on its own
     # background index, so anti-aliasing blends between the two ends of that text's ramp of
     # colours. The result is a small palette PNG without quantizing 4 million pixels.
+    from PIL import Image, ImageDraw
+
     image = Image.new("L", SIZE, AUTHOR_RAMP)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, SIZE[0], BAND), fill=TITLE_RAMP)
@@ -77,6 +82,8 @@ def render(title: str, subtitle: str, author: str) -> bytes:
 
 @lru_cache(maxsize=None)
 def _font(size: int) -> Font:
+    from PIL import ImageFont
+
     font = ImageFont.load_default(size=size)
     assert isinstance(font, ImageFont.FreeTypeFont)  # Pillow >= 10.1 carries a scalable default
     return font.font_variant(layout_engine=ImageFont.Layout.BASIC)
@@ -84,6 +91,8 @@ def _font(size: int) -> Font:
 
 @lru_cache(maxsize=None)
 def _glyph(char: str) -> bytes:
+    from PIL import Image, ImageDraw
+
     image = Image.new("L", (64, 64))
     ImageDraw.Draw(image).text((8, 8), char, font=_font(40), fill=255)
     return image.tobytes()
@@ -163,3 +172,40 @@ def _draw_lines(draw: ImageDraw.ImageDraw, lines: list[str], font: Font, y: int,
         draw.text((MARGIN, y), line, font=font, fill=ramp + LEVELS - 1)
         y += round(font.size * LEADING)
     return y
+
+
+def png(title: str, subtitle: str, author: str) -> bytes:
+    """The cover, drawn once per machine for the same text: later builds, into any folder,
+    take it from the state folder without importing Pillow (a tenth of a build). The key holds
+    the text, this module's code and Pillow's version, so a change to any of them draws anew."""
+    import hashlib
+    import json
+    import os
+    from pathlib import Path
+
+    import PIL  # the package alone, for its version: not the imaging modules
+
+    from exporter.uptodate import state_dir
+
+    key = hashlib.sha256(json.dumps([title, subtitle, author, PIL.__version__,
+                                     hashlib.sha256(Path(__file__).read_bytes()).hexdigest()]).encode()).hexdigest()
+    cached = state_dir() / "covers" / f"{key}.png"
+    try:
+        data = cached.read_bytes()
+        if data.startswith(PNG_SIGNATURE) and data.endswith(PNG_END):
+            return data
+    except OSError:
+        pass
+    data = render(title, subtitle, author)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        temp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+        temp.write_bytes(data)
+        os.replace(temp, cached)
+    except OSError:
+        pass  # no cache: the next build draws it again
+    return data
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"IEND\xaeB`\x82"  # the last chunk: a file cut short is drawn again

@@ -24,7 +24,6 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 from string import Template
-from xml.sax.saxutils import quoteattr
 
 from ebooklib import epub
 from lxml import etree
@@ -97,7 +96,7 @@ def write(book: content.Book, path: Path, *, modified: datetime, source_sha256: 
     # What set_cover does, with the media type given: ebooklib guesses any type left out, and
     # its first guess loads the system's MIME tables (5 ms, a twentieth of a whole build).
     image = epub.EpubCover(file_name=COVER_IMAGE)
-    image.media_type, image.content = "image/png", cover.render(book.title, book.subtitle, meta.author)
+    image.media_type, image.content = "image/png", cover.png(book.title, book.subtitle, meta.author)
     eb.add_item(image)
     eb.add_metadata(None, "meta", "", {"name": "cover", "content": image.id})
     eb.add_item(epub.EpubItem(uid="css", file_name="book.css", media_type="text/css", content=CSS))
@@ -415,7 +414,7 @@ def _repack(data: bytes, path: Path, language: str) -> None:
     its metadata, which accessibility checkers and screen readers go by."""
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         entries = [(i.filename, z.read(i), i.filename not in ("mimetype", f"EPUB/{COVER_IMAGE}")) for i in z.infolist()]
-    opf = f"<package xml:lang={quoteattr(language)} ".encode()
+    opf = f'<package xml:lang="{_esc(language)}" '.encode()
     entries = [(name, blob.replace(b"<package ", opf, 1) if name == "EPUB/content.opf" else blob, compress)
                for name, blob, compress in entries]
     entries.sort(key=lambda entry: entry[0] != "mimetype")  # stable: the rest keep their order

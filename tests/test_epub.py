@@ -14,6 +14,7 @@ import os
 import posixpath
 import shutil
 import subprocess
+import sys
 import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -644,3 +645,29 @@ def test_calibre_converts_the_book_for_kindle(name, built, tmp_path):
     result = subprocess.run(["ebook-convert", str(built[name].path), str(out)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert out.stat().st_size > 0
+
+
+# --- the cover, drawn once per machine ------------------------------------------------------
+
+
+def test_the_cover_is_drawn_once_and_reused_without_pillow(tmp_path, state_dir):
+    first = cover.png("A Title", "A subtitle", "An Author")
+    assert first == cover.render("A Title", "A subtitle", "An Author")
+    code = ("import sys; from exporter import cover\n"
+            "data = cover.png('A Title', 'A subtitle', 'An Author')\n"
+            "sys.stdout.buffer.write(data); sys.stderr.write(str('PIL.Image' in sys.modules))")
+    env = {**os.environ, "EXPORTER_STATE_DIR": str(state_dir)}
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, cwd=ROOT)
+    assert again.stdout == first and again.stderr == b"False"  # the same bytes, Pillow never loaded
+    other = subprocess.run([sys.executable, "-c", code.replace("A Title", "Another")], capture_output=True, env=env,
+                           cwd=ROOT)
+    assert other.stderr == b"True"  # new text: drawn
+
+
+def test_a_damaged_cached_cover_is_drawn_again(state_dir):
+    first = cover.png("A Title", "", "An Author")
+    (cached,) = (state_dir / "covers").iterdir()
+    cached.write_bytes(first[: len(first) // 2])  # cut short, as by a full disk
+    cover.render.cache_clear()
+    assert cover.png("A Title", "", "An Author") == first
+    assert cached.read_bytes() == first
