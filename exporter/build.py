@@ -61,10 +61,10 @@ def output_paths(out_dir: Path, book_id: str) -> tuple[Path, Path, Path]:
     return out_dir / f"{book_id}.apkg", out_dir / f"{book_id}.epub", out_dir / f"{book_id}{manifest.SUFFIX}"
 
 
-def up_to_date(raw: bytes, out_dir: Path) -> list[Path] | None:
-    """The outputs, if a manifest in out_dir says they were built from exactly these bytes by this
-    version, they are in place unchanged, and this machine has issued nothing newer for them.
-    Cheap: parses nothing."""
+def up_to_date(raw: bytes, folder: Path, out_dir: Path) -> list[Path] | None:
+    """The outputs, if a manifest in out_dir says they were built from exactly these bytes (and
+    the images it lists, below the source's `folder`) by this version, they are in place
+    unchanged, and this machine has issued nothing newer for them. Cheap: parses nothing."""
     source_sha = hashlib.sha256(raw).hexdigest()
     for manifest_path in sorted(out_dir.glob("*" + manifest.SUFFIX)):
         book_id = manifest_path.name[: -len(manifest.SUFFIX)]
@@ -74,6 +74,8 @@ def up_to_date(raw: bytes, out_dir: Path) -> list[Path] | None:
                 continue
             outputs = list(output_paths(out_dir, book_id)[:2])
             if previous.outputs != {p.name: sha256_file(p) if p.is_file() else None for p in outputs}:
+                continue
+            if any(sha256_file(folder / path) != sha for path, sha in previous.images.items()):
                 continue
             record = manifest.load_record(book_id)
         except (OSError, manifest.Damaged):
@@ -90,7 +92,7 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
     raw = read_source(source_path)
     prepare_output_dir(out_dir)
     if not force:
-        outputs = up_to_date(raw, out_dir)
+        outputs = up_to_date(raw, Path(source_path).parent, out_dir)
         if outputs is not None:
             return Report(outputs=outputs, unchanged=True)
 
@@ -99,7 +101,7 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
     source = parse(raw, str(source_path))
     from exporter import anki, content  # only now: a broken source never pays for them
 
-    book = content.build(source.document)
+    book = content.build(source.document, media=source.media)
     paths = output_paths(out_dir, book.meta.id)
     _refuse_overwriting(Path(source_path), paths)
     deck = anki.Deck.of(book)
@@ -125,6 +127,7 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
             tool=__version__, source=Path(source.path).name, source_sha256=source.sha256, modified=modified,
             notes={k: manifest.Stamp(h, note_mods[k]) for k, h in note_hashes.items()},
             note_types={k: manifest.Stamp(h, type_mods[k]) for k, h in type_hashes.items()},
+            images={path: m.sha256 for path, m in source.media.items()},
         )
         try:
             _write_all(deck, source.sha256, paths, built, lambda: _save_record(book.meta.id, record, built, report))
@@ -137,7 +140,7 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False) 
     for card in book.cards:
         kinds[card.kind] = kinds.get(card.kind, 0) + 1
     report.outputs = [paths[0], paths[1]]
-    report.counts = {"chapters": len(book.chapters), **kinds}
+    report.counts = {"chapters": len(book.chapters), **kinds, "images": len(book.media)}
     report.added = [k for k in changed if k not in issued_notes]
     report.changed = [k for k in changed if k in issued_notes]
     report.removed = removed
@@ -276,7 +279,8 @@ def preview(source_path: str | Path, out_file: Path | None, default_dir: Path) -
     from exporter.load import load
     from exporter.staging import staged
 
-    book = content.build(load(source_path).document)
+    source = load(source_path)
+    book = content.build(source.document, media=source.media)
     target = out_file or default_dir / f"{book.meta.id}-preview.html"
     if not target.parent.is_dir():
         raise UsageError(str(target.parent), "directory does not exist", "preview")

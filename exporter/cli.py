@@ -261,9 +261,10 @@ def describe(report) -> str:
     lines = [f"Wrote {p} ({_size(p.stat().st_size)})" for p in report.outputs]
     c = report.counts
     total = c.get("question", 0) + c.get("cloze", 0) + c.get("term", 0)
+    images = f"; {_n(c['images'], 'image')}" if c.get("images") else ""
     lines.append(
         f"{_n(c.get('chapters', 0), 'chapter')}; {_n(total, 'note')}: {c.get('question', 0)} question, "
-        f"{c.get('cloze', 0)} cloze, {c.get('term', 0)} glossary (studied both ways)."
+        f"{c.get('cloze', 0)} cloze, {c.get('term', 0)} glossary (studied both ways){images}."
     )
     if report.first_build:
         lines.append(f"First build: import the .apkg into Anki (File > Import) to get the deck \"{report.deck_name}\".")

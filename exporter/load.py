@@ -14,6 +14,7 @@ from pathlib import Path
 from exporter.crosscheck import check_across
 from exporter.errors import SourceError
 from exporter.locations import Problems, Source, line_col
+from exporter.media import check_images
 from exporter.read import decode, read_source
 from exporter.validate import validate
 from exporter.yaml_tree import FORBIDDEN, compose
@@ -42,9 +43,10 @@ def parse(raw: bytes, path: str) -> Source:
         raise SourceError(problems.items)
     document = validate(data, problems)
     check_across(data, problems)
+    media, images = check_images(data, problems, Path(path).parent)
     if problems.items or document is None:
         raise SourceError(sorted(problems.items, key=lambda p: (p.line, p.column)))
     sha = hashlib.sha256(raw).hexdigest()
-    return Source(path, text, sha, document, problems.positions, problems.key_positions)
+    return Source(path, text, sha, document, problems.positions, problems.key_positions, media, images)
 
 

@@ -41,6 +41,9 @@ class Manifest:
     outputs: dict[str, str] = field(default_factory=dict)  # file name → SHA-256
     notes: dict[str, Stamp] = field(default_factory=dict)  # card id → stamp
     note_types: dict[str, Stamp] = field(default_factory=dict)  # note type name → stamp
+    # The images the source showed, by their path from its folder → SHA-256: inputs too, so
+    # an edited image is never taken for an unchanged source.
+    images: dict[str, str] = field(default_factory=dict)
 
     def latest(self) -> int:
         """The newest time in it."""
@@ -53,6 +56,8 @@ class Manifest:
         data = {"tool": self.tool, "source": self.source, "source_sha256": self.source_sha256,
                 "modified": self.modified, "outputs": dict(sorted(self.outputs.items())),
                 "notes": stamps(self.notes), "note_types": stamps(self.note_types)}
+        if self.images:  # written only when there are some: a manifest without stays as it was
+            data["images"] = dict(sorted(self.images.items()))
         return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -85,14 +90,15 @@ def parse(data: object) -> Manifest:
     note_types = _stamps(data.get("note_types", {}), "note_types")
     for key in [k for k in notes if k.startswith(LEGACY_NOTETYPE_PREFIX)]:
         note_types[key[len(LEGACY_NOTETYPE_PREFIX):]] = notes.pop(key)
-    outputs = data.get("outputs", {})
-    if not isinstance(outputs, dict) or not all(isinstance(k, str) and _is_sha256(v) for k, v in outputs.items()):
-        raise Damaged("'outputs' must map file names to SHA-256 hashes")
+    outputs, images = data.get("outputs", {}), data.get("images", {})
+    for name, table in (("outputs", outputs), ("images", images)):
+        if not isinstance(table, dict) or not all(isinstance(k, str) and _is_sha256(v) for k, v in table.items()):
+            raise Damaged(f"'{name}' must map file names to SHA-256 hashes")
     text = {name: data.get(name, "") for name in ("tool", "source", "source_sha256")}
     if not all(isinstance(v, str) for v in text.values()):
         raise Damaged("'tool', 'source' and 'source_sha256' must be text")
     return Manifest(**text, modified=_time(data.get("modified", 0), "modified"), outputs=outputs,
-                    notes=notes, note_types=note_types)
+                    notes=notes, note_types=note_types, images=images)
 
 
 def _stamps(table: object, name: str) -> dict[str, Stamp]:

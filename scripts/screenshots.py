@@ -37,7 +37,7 @@ def main() -> None:
     out = parser.parse_args().out
     out.mkdir(parents=True, exist_ok=True)
     loaded = load.load(SOURCE)
-    book = content.build(loaded.document)
+    book = content.build(loaded.document, media=loaded.media)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         pages = Path(tmp)
         epub.write(book, pages / "book.epub", modified=datetime(2026, 1, 1, tzinfo=timezone.utc),

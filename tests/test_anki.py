@@ -35,7 +35,8 @@ LOG_KINDS = ("new", "updated", "duplicate", "conflicting", "first_field_match",
 
 
 def book_of(path: Path) -> content.Book:
-    return content.build(load.load(path).document)
+    loaded = load.load(path)
+    return content.build(loaded.document, media=loaded.media)
 
 
 def write_apkg(book: content.Book, path: Path, mod: int = 1_800_000_000, **mods: int) -> Path:

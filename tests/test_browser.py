@@ -43,7 +43,7 @@ def real(tmp_path_factory) -> tuple[content.Book, Path, list[str]]:
     """The real book, built and unpacked: (book, folder of its pages, the pages' names)."""
     out = tmp_path_factory.mktemp("browser")
     loaded = load.load(REAL_SOURCE)
-    book = content.build(loaded.document)
+    book = content.build(loaded.document, media=loaded.media)
     epub.write(book, out / "book.epub", modified=MODIFIED, source_sha256=loaded.sha256)
     with zipfile.ZipFile(out / "book.epub") as z:
         z.extractall(out / "book")
@@ -163,22 +163,25 @@ KEEP_JS = """(selector) => {
   const page = e => Math.floor((e.getClientRects()[0].left + 1) / W);
   // Only where a page may break before it: not the first thing of the page, not right after
   // a heading (the heading's own rule holds that break; it is checked on the heading).
-  const movable = e => {
+  // The push goes on the outermost element the element starts (a section it opens, or itself),
+  // above the place where the page may break: the break then drops the push, as it drops any
+  // margin, instead of carrying it to the next page.
+  const mover = e => {
     for (let n = e; n !== document.body; n = n.parentElement) {
-      if (n.previousElementSibling) return !/^h[1-6]$/.test(n.previousElementSibling.localName);
+      if (n.previousElementSibling) return /^h[1-6]$/.test(n.previousElementSibling.localName) ? null : n;
     }
-    return false;
+    return null;
   };
   const out = [];
   for (const e of document.querySelectorAll(selector)) {
-    const next = e.nextElementSibling;
-    if (!next || !movable(e)) continue;
-    const margin = parseFloat(getComputedStyle(e).marginTop), r = e.getClientRects()[0];
+    const next = e.nextElementSibling, m = mover(e);
+    if (!next || !m) continue;
+    const margin = parseFloat(getComputedStyle(m).marginTop), r = e.getClientRects()[0];
     let extra = (H - r.height - 2) - r.top;
     if (extra < 0) extra += H;
-    e.style.marginTop = (margin + extra) + "px";  // its margin, so margins collapse as before
+    m.style.marginTop = (margin + extra) + "px";  // its margin, so margins collapse as before
     out.push([e.textContent.trim().slice(0, 40), page(e), page(next)]);
-    e.style.marginTop = "";
+    m.style.marginTop = "";
   }
   return out;
 }"""

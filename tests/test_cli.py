@@ -59,12 +59,13 @@ def test_python_dash_m():
     assert result.stdout.strip() == f"exporter, version {__version__}"
 
 
-def test_check_does_not_import_the_renderers(tmp_path):
+@pytest.mark.parametrize("source", ["tests/data/tiny.yaml", "source/belenko-defection.yaml"])  # the second with images
+def test_check_does_not_import_the_renderers(tmp_path, source):
     code = (
         "import sys; from exporter.cli import main\n"
-        "try: main(['check', 'tests/data/tiny.yaml'])\n"
+        f"try: main(['check', {source!r}])\n"
         "except SystemExit: pass\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('genanki', 'ebooklib', 'PIL')))"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('genanki', 'ebooklib', 'PIL', 'markdown_it')))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import REAL_SOURCE, ROOT
+from conftest import REAL_SOURCE, ROOT, copy_images
 from exporter.build import build
 from exporter.content import cloze_blank, cloze_reveal, plain
 from exporter.syntax import cloze_pieces
@@ -160,6 +160,7 @@ def _dashes(text: str) -> str:
 def test_changing_one_fact_changes_exactly_its_places_in_both_outputs(tmp_path):
     source = tmp_path / "belenko-defection.yaml"
     shutil.copy(REAL_SOURCE, source)
+    copy_images(REAL_SOURCE, tmp_path)
     out = tmp_path / "out"
     out.mkdir()
     build(source, out)

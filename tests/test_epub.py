@@ -117,7 +117,7 @@ def text(element: etree._Element) -> str:
 
 def build(source: Path, path: Path) -> tuple[content.Book, str]:
     loaded = load.load(source)
-    book = content.build(loaded.document)
+    book = content.build(loaded.document, media=loaded.media)
     epub.write(book, path, modified=MODIFIED, source_sha256=loaded.sha256)
     return book, loaded.sha256
 
