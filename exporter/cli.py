@@ -176,7 +176,7 @@ def by_rule(warnings) -> str:
 @output_option
 @click.option("--debounce", default=300, show_default=True, help="Milliseconds to wait for a save to settle.")
 def watch(source: Path, out_dir: Path, debounce: int) -> None:
-    """Rebuild whenever SOURCE is saved, until Ctrl-C.
+    """Rebuild whenever SOURCE, or an image in its folder, is saved, until Ctrl-C.
 
     A save with problems prints them and keeps the previous outputs; the next good save
     builds again.
@@ -206,7 +206,7 @@ def watch(source: Path, out_dir: Path, debounce: int) -> None:
         # made before a save could be seen.
         for changes in watch_changes(target.parent, debounce=debounce, step=50, rust_timeout=200,
                                      yield_on_timeout=True,
-                                     watch_filter=lambda _change, path: Path(path) == target):
+                                     watch_filter=lambda _change, path: _watched(Path(path), target)):
             if not watching:
                 watching = True
                 click.echo(f"Watching {source} for changes (Ctrl-C to stop).")
@@ -215,6 +215,12 @@ def watch(source: Path, out_dir: Path, debounce: int) -> None:
     except KeyboardInterrupt:
         pass
     click.echo("Stopped watching.")
+
+
+def _watched(path: Path, source: Path) -> bool:
+    """The source, or an image it may show: a PNG or JPEG below its folder (the build reads
+    only those it shows, and rebuilds only if one of them changed)."""
+    return path == source or path.suffix.lower() in (".png", ".jpg", ".jpeg")
 
 
 @main.command()

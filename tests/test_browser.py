@@ -122,6 +122,30 @@ def test_the_cover_fits_the_screen_whole(reader, real):
     assert reader.evaluate("() => document.documentElement.scrollHeight") <= height
 
 
+IMAGES_JS = """() => [...document.querySelectorAll("img")].map(img => {
+  const r = img.getBoundingClientRect(), text = img.closest("section").getBoundingClientRect();
+  const caption = img.parentElement.querySelector("figcaption");
+  return {src: img.getAttribute("src"), loaded: img.complete && img.naturalWidth > 0,
+          left: r.left - text.left, right: text.right - r.right, ratio: r.height / r.width,
+          natural: img.naturalHeight / img.naturalWidth, figure: img.parentElement.localName,
+          below: caption ? caption.getBoundingClientRect().top >= r.bottom : null};
+})"""
+
+
+@pytest.mark.parametrize("name", ["chapter-the-flight.xhtml", "timeline.xhtml", "answers.xhtml"])
+def test_images_show_as_wide_as_the_text_and_keep_their_shape(reader, real, name):
+    book, pages, _ = real
+    reader.goto((pages / name).as_uri())
+    images = reader.evaluate(IMAGES_JS)
+    assert images, name
+    for image in images:
+        assert image["loaded"] and image["src"] in book.media, image
+        assert abs(image["left"]) <= 0.5 and abs(image["right"]) <= 0.5, image  # the text's width, no more
+        assert abs(image["ratio"] - image["natural"]) < 0.01, image  # not stretched
+        if image["figure"] == "figure":
+            assert image["below"], image  # its caption under it
+
+
 def test_title_page_is_centred(reader, real):
     _, pages, _ = real
     reader.goto((pages / "title.xhtml").as_uri())
@@ -214,6 +238,10 @@ CARD_JS = """() => {
 }"""
 
 
+CARD_IMAGES_JS = """() => [...document.querySelectorAll("img")].map(img =>
+  [img.complete && img.naturalWidth > 0, img.getBoundingClientRect().width, img.naturalWidth])"""
+
+
 def rgb(value: str) -> tuple[float, ...]:
     return tuple(float(n) for n in value[value.index("(") + 1:-1].split(",")[:3])
 
@@ -238,6 +266,9 @@ def test_cards_on_a_phone(phone, real, night):
             phone.set_content(preview.card_page(book, html, night))
             shown = phone.evaluate(CARD_JS)
             assert shown["overflow"] <= 0, side.card.id
+            for loaded, width, natural in phone.evaluate(CARD_IMAGES_JS):  # shown, inside the card
+                assert loaded and width <= PHONE[0] and width <= natural, side.card.id
+                checked["image"] += html is side.back
             check_protected(phone)
             # The card's own colours, not the app's: the same with and without the app's CSS.
             own_colours = own_colours or card_colours(phone, book, html, night)
@@ -260,7 +291,7 @@ def test_cards_on_a_phone(phone, real, night):
                 elif len(text) >= 60:  # a long one reads as running text
                     assert int(weight) == 400 and align in ("start", "left"), (side.card.id, text)
                     checked["long"] += 1
-    assert min(checked[k] for k in ("rule", "extra", "short", "long")) > 0, checked
+    assert min(checked[k] for k in ("rule", "extra", "short", "long", "image")) > 0, checked
     text, background = (sum(rgb(c)) for c in own_colours)
     assert (text > background) == night  # light on dark by night, dark on light by day
     assert contrast(*own_colours) >= 7

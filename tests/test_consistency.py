@@ -141,6 +141,25 @@ def test_each_card_names_its_chapter_as_the_book_does(built):
         assert title == f"Chapter {number} – {chapter.title}"
 
 
+def deck_media(apkg: Path) -> dict[str, bytes]:
+    """The deck's media by the names its fields use, as Anki's importer reads them."""
+    with zipfile.ZipFile(apkg) as z:
+        return {name: z.read(number) for number, name in json.loads(z.read("media")).items()}
+
+
+def test_each_image_is_the_same_bytes_in_the_deck_and_the_book(built):
+    out, deck, book = built
+    in_deck = deck_media(out / "belenko-defection.apkg")
+    shown = {name for fields in deck.values() for name in re.findall(r'<img src="([^"]+)"', " ".join(fields.values()))}
+    assert set(in_deck) == shown and shown  # the deck carries what its notes show, and they show the map
+    for name, data in in_deck.items():
+        assert book["raw"][f"EPUB/{name}"] == data, name  # the same file under the same name
+    # Each is a file of the source, byte for byte.
+    sources = {p.read_bytes() for p in (REAL_SOURCE.parent / "images").iterdir()}
+    pictures = {n: d for n, d in book["raw"].items() if n.endswith((".png", ".jpg")) and n != "EPUB/cover.png"}
+    assert set(pictures.values()) == sources and set(in_deck.values()) <= sources
+
+
 def test_every_fact_value_is_the_same_on_both_sides(built):
     _, deck, book = built
     source = load(REAL_SOURCE)
