@@ -103,7 +103,8 @@ def write(deck: Deck, path: Path, notes: dict, note_types: dict) -> None:
     data = _collection(genanki.Package(package_deck), int(edition.timestamp()), deck.notes, notes, note_types)
     # Media as genanki and Anki write it: files named 0, 1, ... and a map from those to the
     # names the fields use. Only the images some note shows; PNG and JPEG are compressed already.
-    names = [name for name in book.media if any(name in shows(note, book) for note in deck.notes)]
+    shown = {name for note in deck.notes for name in shows(note, book)}
+    names = [name for name in book.media if name in shown]
     index = json.dumps({str(i): name for i, name in enumerate(names)}).encode()
     files = [(str(i), book.media[name].data, False) for i, name in enumerate(names)]
     zip_bytes_to(path, [("collection.anki2", data, True), ("media", index, True), *files])

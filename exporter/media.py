@@ -232,7 +232,7 @@ def check_images(data, problems: Problems, folder: Path) -> tuple[dict[str, Medi
 
 def _is_block(key: Key) -> bool:
     """Whether a value is rendered as block Markdown (paragraphs), as content.py renders it."""
-    return key[-1] == "text" or (key[0] == "faq" and key[-1] == "answer")
+    return key[-1] == "text" or key[:2] == ("faq", "questions") and key[-1] == "answer"
 
 
 def _problem(image: Image, key: Key) -> str | None:
@@ -256,5 +256,5 @@ def _problem(image: Image, key: Key) -> str | None:
     if image.caption is not None and not (block and image.alone):
         return (f"image '{image.path}' has a caption, which shows only under an image that stands in a "
                 "paragraph of its own in a text (a blank line before and after it); "
-                + ("put it there, or drop the caption" if block else "on a card, say it in the card's own words"))
+                + ("put it there, or drop the caption" if block else "here, say it in the words around the image"))
     return None

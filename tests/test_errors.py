@@ -246,7 +246,7 @@ CASES = [
     ("image-caption-on-card.yaml", 1, [
         "{path}:24:28: error: chapters[0].cards[0].answer: image 'images/map.png' has a caption, which shows only "
         "under an image that stands in a paragraph of its own in a text (a blank line before and after it); "
-        "on a card, say it in the card's own words",
+        "here, say it in the words around the image",
     ]),
     ("image-caption-in-a-sentence.yaml", 1, [
         "{path}:21:7: error: chapters[0].text: image 'images/map.png' has a caption, which shows only under an "

@@ -92,6 +92,18 @@ def test_an_image_without_a_caption_stays_in_its_paragraph(tmp_path, tiny):
     assert f'<p>It ran off the <em>end</em> of the runway. <img src="{name}" alt="A plan" /></p>' in book.sections[0].html
 
 
+def test_a_faq_answer_is_prose_and_may_hold_a_figure_but_a_card_answer_may_not(runner, tiny, tmp_path):
+    (tmp_path / "x.png").write_bytes(png(2, 2))
+    edit(tiny, "      answer: It showed what the *aircraft* could do.\n",
+         '      answer: |\n        It showed what the *aircraft* could do.\n\n        ![A plan](x.png "A plan")\n')
+    (faq,) = [s for s in loaded_book(tiny).sections if s.kind == "faq"]
+    assert "<figcaption>A plan</figcaption>" in faq.entries[0].answer
+    edit(tiny, "factors:\n  title: Factors", '  cards:\n    - id: faq-card\n      question: Why?\n'
+         '      answer: \'![A plan](x.png "A plan")\'\nfactors:\n  title: Factors')
+    result = runner.invoke(main, ["check", str(tiny)])
+    assert "faq.cards[0].answer: image 'x.png' has a caption" in result.stderr
+
+
 def test_the_content_step_needs_the_media_the_loader_read(illustrated):
     with pytest.raises(ValueError, match="media"):
         content.build(load.load(illustrated).document)
