@@ -206,6 +206,7 @@ def _as_text(tokens) -> str:
 
 
 def _render_image(self, tokens, idx, options, env) -> str:
+    # As any tag, its attributes as set: markdown-it's own rule would remake the alt text.
     return self.renderToken(tokens, idx, options, env)
 
 

@@ -17,6 +17,7 @@ import struct
 import unicodedata
 import zlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from exporter.locations import Key, Problems
@@ -62,7 +63,7 @@ class Media:
     def media_type(self) -> str:
         return MEDIA_TYPES[self.kind]
 
-    @property
+    @cached_property  # asked for by the name, the fingerprints and the manifest
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
 

@@ -102,12 +102,12 @@ def cloze_problem(text: str) -> str | None:
     return None
 
 
-# --- pictures ---------------------------------------------------------------------------------
+# --- images -----------------------------------------------------------------------------------
 
-# A picture, ![alt text](path "optional caption"): alt text without unescaped brackets, a path
+# An image, ![alt text](path "optional caption"): alt text without unescaped brackets, a path
 # without spaces, parentheses or angle brackets, a caption in double or single quotes. The
-# loader finds pictures with this pattern and the content step renders them with it (its own
-# markdown-it rule), so the two never read one picture differently.
+# loader finds images with this pattern and the content step renders them with it (its own
+# markdown-it rule), so the two never read one image differently.
 IMAGE = re.compile(r"""!\[((?:\\[\s\S]|[^\\\[\]])*)\]\([ \t\n]*([^\s()<>]*)"""
                    r"""(?:[ \t\n]+("(?:\\[\s\S]|[^"\\])*"|'(?:\\[\s\S]|[^'\\])*'))?[ \t\n]*\)""")
 # What is meant as an image, well formed or not: '![', alt text, ']('.
@@ -117,6 +117,8 @@ _INLINE_SPECIAL = re.compile(r"[\\`]|!\[")
 _BACKTICKS = re.compile(r"`+")
 FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 BLANK_LINE = re.compile(r"\n[ \t]*\n")
+PARAGRAPH_START = re.compile(r"(?:\A|\n[ \t]*\n)[ \t]*\Z")  # searched for up to where a paragraph would start
+PARAGRAPH_END = re.compile(r"[ \t]*(?:\Z|\n[ \t]*(?:\n|\Z))")
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ class Image:
 
 
 def find_images(text: str, block: bool) -> list[Image]:
-    """The pictures of a text where Markdown would read them: not after a backslash, not in a
+    """The images of a text where Markdown would read them: not after a backslash, not in a
     code span, and in block text (paragraphs), not in a fenced code block."""
     scan = _blank_fences(text) if block else text
     found: list[Image] = []
@@ -176,12 +178,4 @@ def _blank_fences(text: str) -> str:
 def _alone(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] is a paragraph of its own: nothing else on its lines, and a blank
     line or the start (end) of the text before (after) it."""
-    first = text.rfind("\n", 0, start) + 1
-    last = text.find("\n", end)
-    last = len(text) if last < 0 else last
-    if text[first:start].strip() or text[end:last].strip():
-        return False
-    before = text[text.rfind("\n", 0, max(first - 1, 0)) + 1:max(first - 1, 0)] if first else ""
-    after_end = text.find("\n", last + 1)
-    after = text[last + 1:len(text) if after_end < 0 else after_end] if last < len(text) else ""
-    return not before.strip() and not after.strip()
+    return bool(PARAGRAPH_START.search(text, 0, start)) and bool(PARAGRAPH_END.match(text, end))
