@@ -282,6 +282,8 @@ def watch_row(source: Path, work: Path, edits: int, problems: list[str]) -> Row:
     _empty(folder / "out")
     copy = folder / source.name
     shutil.copyfile(source, copy)
+    if (source.parent / "images").is_dir():  # the images it shows, beside it as they are beside the source
+        shutil.copytree(source.parent / "images", folder / "images", dirs_exist_ok=True)
     latencies, maxrss, problem = watch_latency.save_to_summary(exporter("watch", copy, "-o", folder / "out"),
                                                                copy, edits, ROOT)
     if problem:

@@ -43,7 +43,8 @@ def write_inputs(source: str | Path, folder: str | Path) -> dict[str, int]:
                          else self._facts(p) for p in cloze_pieces(self._facts(text)))
 
     folder = Path(folder)
-    document = load(source).document
+    loaded = load(source)
+    document = loaded.document
     book = content.build(document, Markdown)
     (folder / "book.md").write_text(_pandoc_markdown(book), "utf-8")
     deck = folder / "ankdown" / book.meta.id
@@ -52,11 +53,19 @@ def write_inputs(source: str | Path, folder: str | Path) -> dict[str, int]:
         cards = "\n---\n\n".join(_ankdown_card(card) for card in section.cards)
         (deck / f"{n:02d}-{section.id}.md").write_text(cards, "utf-8")
 
-    rendered = content.build(document)
+    rendered = content.build(document, media=loaded.media)
     notes = [{"kind": card.kind, "id": f"{book.meta.id}:{card.id}", "tags": list(card.tags),
               "fields": _fields(card)} for card in rendered.cards]
     deck_name = rendered.title
-    (folder / "notes.json").write_text(json.dumps({"deck": deck_name, "notes": notes}, ensure_ascii=False), "utf-8")
+    # The images, for every peer to carry: under their source paths (book.md names them so,
+    # pandoc reads them from the folder) and under their names in the notes (genanki).
+    for path, image in loaded.media.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_bytes(image.data)
+    for name, image in rendered.media.items():
+        (folder / name).write_bytes(image.data)
+    (folder / "notes.json").write_text(json.dumps({"deck": deck_name, "notes": notes, "media": list(rendered.media)},
+                                                  ensure_ascii=False), "utf-8")
     kinds: dict[str, int] = {}
     for card in rendered.cards:
         kinds[card.kind] = kinds.get(card.kind, 0) + 1
@@ -147,4 +156,5 @@ def genanki_deck(notes_file: str | Path, out: str | Path) -> None:
     for note in data["notes"]:
         deck.add_note(genanki.Note(model=models[note["kind"]], fields=note["fields"], tags=note["tags"],
                                    guid=genanki.guid_for(note["id"])))
-    genanki.Package(deck).write_to_file(str(out))
+    media = [str(Path(notes_file).parent / name) for name in data.get("media", [])]
+    genanki.Package(deck, media_files=media).write_to_file(str(out))

@@ -102,7 +102,8 @@ def contestants(source: Path, inputs: Path, programs: dict[str, Path]) -> list[C
     result = [Contestant("exporter build", "deck + EPUB", exporter("build", source, "-o", "{out}"), "*.epub")]
     if "pandoc" in programs:
         result.append(Contestant("pandoc", "EPUB alone", [str(programs["pandoc"]), str(inputs / "book.md"),
-                                 "--toc", "--split-level=1", "-o", "{out}/book.epub"], "book.epub"))
+                                 "--toc", "--split-level=1", f"--resource-path={inputs}", "-o", "{out}/book.epub"],
+                                 "book.epub"))
     if "ankdown" in programs:
         result.append(Contestant("ankdown", "deck alone", [str(programs["ankdown"]), "-r", str(inputs / "ankdown"),
                                  "-p", "{out}/deck.apkg"], "deck.apkg"))

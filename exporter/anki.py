@@ -106,10 +106,16 @@ def fingerprints(deck: Deck) -> tuple[dict[str, str], dict[str, str]]:
     notes = {}
     for note in deck.notes:
         model = models[note.card.kind]
-        notes[note.card.id] = _hash(
-            [note.fields, note.card.tags, _deck_name(book), deck_id, note.guid, model.model_id, model.name]
-        )
+        parts = [note.fields, note.card.tags, _deck_name(book), deck_id, note.guid, model.model_id, model.name]
+        # The images it shows, whole (a note without any hashes as it always did).
+        shown = [book.media[name].sha256 for name in shows(note, book)]
+        notes[note.card.id] = _hash(parts + [shown] if shown else parts)
     return notes, types
+
+
+def shows(note: _Note, book: content.Book) -> list[str]:
+    """The names of the images a note's fields show, in the order they appear."""
+    return [name for name in book.media if any(f'src="{name}"' in value for value in note.fields)]
 
 
 def write(deck: Deck, path: Path, notes: dict, note_types: dict) -> None:
@@ -129,7 +135,13 @@ def write(deck: Deck, path: Path, notes: dict, note_types: dict) -> None:
             models[note.card.kind], list(note.fields), tags=list(note.card.tags), guid=note.guid, due=due[note.card.id]))
     edition = datetime.fromisoformat(book.meta.edition).replace(tzinfo=timezone.utc)
     data = _collection(genanki.Package(list(decks.values())), int(edition.timestamp()), deck.notes, notes, note_types)
-    zip_bytes_to(path, [("collection.anki2", data, True), ("media", b"{}", True)])
+    # Media as genanki and Anki write it: files named 0, 1, ... and a map from those to the
+    # names the fields use. Only the images some note shows; PNG and JPEG are compressed already.
+    shown = {name for note in deck.notes for name in shows(note, book)}
+    names = [name for name in book.media if name in shown]
+    index = json.dumps({str(i): name for i, name in enumerate(names)}).encode()
+    files = [(str(i), book.media[name].data, False) for i, name in enumerate(names)]
+    zip_bytes_to(path, [("collection.anki2", data, True), ("media", index, True), *files])
 
 
 def newest_mod(path: Path) -> int:
@@ -316,10 +328,20 @@ def _hash(value: object) -> str:
 # browser shows, so the backslash gets an empty element after it: MathJax never finds a
 # delimiter that an HTML tag splits). All of it still shows exactly as typed.
 ANKI_SYNTAX = re.compile(r"[{}]|\[(?=sound:|anki:|/anki:|/?latex\]|/?\$\$?\])|\\(?=[()[\]])")
+TAG = re.compile(r"(<[^>]*>)")
 
 
 def _literal(text: str) -> str:
-    return ANKI_SYNTAX.sub(lambda m: "\\<span></span>" if m.group() == "\\" else f"&#{ord(m.group())};", text)
+    # Inside a tag (an image's alt text) a character reference does; MathJax never reads there.
+    return "".join(ANKI_SYNTAX.sub(_reference if i % 2 else _defused, part) for i, part in enumerate(TAG.split(text)))
+
+
+def _reference(m: re.Match) -> str:
+    return m.group() if m.group() == "\\" else f"&#{ord(m.group())};"
+
+
+def _defused(m: re.Match) -> str:
+    return "\\<span></span>" if m.group() == "\\" else f"&#{ord(m.group())};"
 
 
 def cloze_field(card: content.StudyCard) -> str:

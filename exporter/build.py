@@ -66,7 +66,7 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False, 
     raw = read_source(source_path)
     prepare_output_dir(out_dir)
     if not force:
-        outputs = up_to_date(raw, out_dir)
+        outputs = up_to_date(raw, Path(source_path).parent, out_dir)
         if outputs is not None:
             return Report(outputs=outputs, unchanged=True)
 
@@ -75,7 +75,7 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False, 
     source = parse(raw, str(source_path))
     from exporter import anki, compat, content  # only now: a broken source never pays for them
 
-    book = content.build(source.document)
+    book = content.build(source.document, media=source.media)
     paths = output_paths(out_dir, book.meta.id)
     _refuse_overwriting(Path(source_path), paths)
     deck = anki.Deck.of(book)
@@ -107,6 +107,7 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False, 
             notes={k: manifest.Stamp(h, note_mods[k]) for k, h in note_hashes.items()},
             note_types={k: manifest.Stamp(h, type_mods[k]) for k, h in type_hashes.items()},
             schemas=schemas, decks={str(k): name for k, name in anki.deck_names(book).items()},
+            images={path: m.sha256 for path, m in source.media.items()},
         )
         try:
             _write_all(deck, source.sha256, paths, built, lambda: _save_record(book.meta.id, record, built, report))
@@ -119,7 +120,7 @@ def build(source_path: str | Path, out_dir: str | Path, *, force: bool = False, 
     for card in book.cards:
         kinds[card.kind] = kinds.get(card.kind, 0) + 1
     report.outputs = [paths[0], paths[1]]
-    report.counts = {"chapters": len(book.chapters), **kinds}
+    report.counts = {"chapters": len(book.chapters), **kinds, "images": len(book.media)}
     report.added = [k for k in changed if k not in issued_notes]
     report.changed = [k for k in changed if k in issued_notes]
     report.removed = removed
@@ -254,7 +255,8 @@ def preview(source_path: str | Path, out_file: Path | None, default_dir: Path) -
     from exporter.load import load
     from exporter.staging import staged
 
-    book = content.build(load(source_path).document)
+    source = load(source_path)
+    book = content.build(source.document, media=source.media)
     target = out_file or default_dir / f"{book.meta.id}-preview.html"
     if not target.parent.is_dir():
         raise UsageError(str(target.parent), "directory does not exist", "preview")
@@ -296,11 +298,11 @@ def doctor(collection: str | Path, source_path: str | Path, out_dir: str | Path)
 
     raw = read_source(source_path)
     source = parse(raw, str(source_path))
-    outputs = up_to_date(raw, Path(out_dir))
+    outputs = up_to_date(raw, Path(source_path).parent, Path(out_dir))
     if outputs is None:
         raise UsageError(str(out_dir), f"holds no build of this version of {source_path}: run "
                          f"`exporter build {source_path} -o {out_dir}` first, and import the deck it writes")
-    book = content.build(source.document, checkup.CardsOnly)
+    book = content.build(source.document, checkup.CardsOnly, source.media)
     built = manifest.load(output_paths(Path(out_dir), book.meta.id)[2])
     assert built is not None  # up_to_date found it
     return checkup.diagnose(Path(collection), source, book, built, outputs[0])

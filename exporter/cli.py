@@ -183,7 +183,7 @@ def by_rule(warnings) -> str:
 @output_option
 @click.option("--debounce", default=300, show_default=True, help="Milliseconds to wait for a save to settle.")
 def watch(source: Path, out_dir: Path, debounce: int) -> None:
-    """Rebuild whenever SOURCE is saved, until Ctrl-C.
+    """Rebuild whenever SOURCE, or an image in its folder, is saved, until Ctrl-C.
 
     A save with problems prints them and keeps the previous outputs; the next good save
     builds again.
@@ -224,6 +224,12 @@ def watch(source: Path, out_dir: Path, debounce: int) -> None:
     except KeyboardInterrupt:
         pass
     click.echo("Stopped watching.")
+
+
+def _watched(path: Path, source: Path) -> bool:
+    """The source, or an image it may show: a PNG or JPEG below its folder (the build reads
+    only those it shows, and rebuilds only if one of them changed)."""
+    return path == source or path.suffix.lower() in (".png", ".jpg", ".jpeg")
 
 
 @main.command()
@@ -317,9 +323,10 @@ def describe(report) -> str:
     lines = [f"Wrote {p} ({_size(p.stat().st_size)})" for p in report.outputs]
     c = report.counts
     total = c.get("question", 0) + c.get("cloze", 0) + c.get("term", 0)
+    images = f"; {_n(c['images'], 'image')}" if c.get("images") else ""
     lines.append(
         f"{_n(c.get('chapters', 0), 'chapter')}; {_n(total, 'note')}: {c.get('question', 0)} question, "
-        f"{c.get('cloze', 0)} cloze, {c.get('term', 0)} glossary (studied both ways)."
+        f"{c.get('cloze', 0)} cloze, {c.get('term', 0)} glossary (studied both ways){images}."
     )
     if report.first_build:
         lines.append(f"First build: import the .apkg into Anki (File > Import) to get the deck \"{report.deck_name}\".")

@@ -10,13 +10,15 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from dataclasses import dataclass, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Literal
 
 from exporter import passages, typography
 from exporter.document import Card, Document, Node
-from exporter.syntax import Deletion, Piece, cloze_pieces, substitute
+from exporter.media import Media, normal
+from exporter.syntax import IMAGE, Deletion, Piece, cloze_pieces, substitute
 
 PartKind = Literal["timeline", "people", "glossary", "faq", "factors"]
 PART_KINDS: tuple[PartKind, ...] = ("timeline", "people", "glossary", "faq", "factors")
@@ -151,6 +153,9 @@ class Book:
     facts: dict[str, str]  # name → HTML of the value
     sources: tuple[tuple[str, str], ...]  # (id, HTML)
     sections: tuple[Section, ...]
+    # The images the HTML shows, by the name its <img src> gives them: the same file name in
+    # the deck's media and beside the book's pages.
+    media: dict[str, Media] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -175,8 +180,11 @@ def _markdown():
 
     md = MarkdownIt("commonmark", {"html": False, "xhtmlOut": True, "typographer": True})
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
-    md.disable("image")  # an image would need a file that neither output carries
     md.validateLink = lambda url: bool(SAFE_LINK.match(url.strip()))  # type: ignore[method-assign]  # the documented hook
+    # Images by the pattern the loader checked them with, never by CommonMark's wider one.
+    md.inline.ruler.at("image", _image)
+    md.add_render_rule("image", _render_image)
+    md.core.ruler.after("inline", "figures", _figures)
 
     def shift_headings(state):
         # The section title is h1 (book) or the card label; prose headings sit below it.
@@ -188,6 +196,70 @@ def _markdown():
     return md
 
 
+def _image(state, silent: bool) -> bool:
+    """An image the loader checked: a token with its file's name in the outputs, its alt text
+    as plain text, and its caption (Markdown, as written) kept for _figures."""
+    if state.env.get("in_caption") or not state.src.startswith("![", state.pos):
+        return False
+    m = IMAGE.match(state.src, state.pos, state.posMax)
+    names = state.env.get("media")
+    if m is None:
+        return False
+    if names is None:
+        raise ValueError("the text shows an image: build the book with the media the loader read (media=...)")
+    name = names.get(normal(m.group(2)))
+    if name is None:  # where the loader saw no image (it would have read the file): text
+        return False
+    if not silent:
+        alt: list = []
+        state.md.inline.parse(m.group(1), state.md, state.env, alt)
+        token = state.push("image", "img", 0)
+        token.attrs = {"src": name, "alt": _as_text(alt)}
+        token.meta = {"caption": m.group(3)[1:-1] if m.group(3) else None}
+        state.env["shown"].add(name)
+    state.pos = m.end()
+    return True
+
+
+def _as_text(tokens) -> str:
+    """Markdown's words without its markup, as the alt text of an image is read."""
+    words = [" " if t.type in ("softbreak", "hardbreak") else t.content for t in tokens
+             if t.type in ("text", "text_special", "code_inline", "softbreak", "hardbreak")]
+    return " ".join("".join(words).split())
+
+
+def _render_image(self, tokens, idx, options, env) -> str:
+    # As any tag, its attributes as set: markdown-it's own rule would remake the alt text.
+    return self.renderToken(tokens, idx, options, env)
+
+
+def _figures(state) -> None:
+    """A captioned image alone in its paragraph becomes a figure with its caption, rendered as
+    Markdown (the core rules after this one set its quotes and dashes as the prose's)."""
+    from markdown_it.token import Token
+
+    tokens, out = state.tokens, []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        children = tokens[i + 1].children if token.type == "paragraph_open" else None
+        if children and len(children) == 1 and children[0].type == "image" and children[0].meta.get("caption"):
+            caption = Token("inline", "", 0, content=children[0].meta["caption"], children=[])
+            state.env["in_caption"] = True
+            try:
+                state.md.inline.parse(caption.content, state.md, state.env, caption.children)
+            finally:
+                del state.env["in_caption"]
+            out += [Token("figure_open", "figure", 1, block=True), tokens[i + 1],
+                    Token("figcaption_open", "figcaption", 1, block=True), caption,
+                    Token("figcaption_close", "figcaption", -1, block=True), Token("figure_close", "figure", -1, block=True)]
+            i += 3
+            continue
+        out.append(token)
+        i += 1
+    state.tokens[:] = out
+
+
 # Words, digits, spaces and plain punctuation: nothing Markdown or the typographer would
 # change, so such text is its own HTML. Most card text is like this; skipping markdown-it
 # for it halves the content step on large sources.
@@ -197,8 +269,13 @@ PLAIN_TEXT = re.compile(r"(?!.*(?:\.\.|,,|\?\?))[^\W_]+(?:[ ,.;:?]+[^\W_]+)*[.?]
 class Content:
     """Renders the text of one document; facts are substituted before Markdown."""
 
-    def __init__(self, document: Document):
+    def __init__(self, document: Document, media: Mapping[str, Media] | None = None):
         self.facts = document.facts
+        # Each image's name in the outputs, by its path in the source (None: none were read),
+        # and the names of those the text shows, as it is rendered.
+        self.shown: set[str] = set()
+        self.env = None if media is None else {"media": {path: m.name(document.book.id) for path, m in media.items()},
+                                               "shown": self.shown}
 
     def _facts(self, text: str) -> str:
         return substitute(text, self.facts.__getitem__)
@@ -213,7 +290,10 @@ class Content:
         return unicodedata.normalize("NFC", text).replace("&", "&amp;")
 
     def block(self, text: str) -> str:
-        return typography.apply(_markdown().render(self._fill(text))) if text else ""
+        return typography.apply(_markdown().render(self._fill(text), self._env())) if text else ""
+
+    def _env(self) -> dict:
+        return dict(self.env) if self.env is not None else {}
 
     def inline(self, text: str) -> str:
         return self._inline(self._facts(text))
@@ -231,7 +311,7 @@ class Content:
         if not filled:
             return ""
         escaped = self._escape(filled)
-        return typography.apply(escaped if PLAIN_TEXT.fullmatch(escaped) else _markdown().renderInline(escaped))
+        return typography.apply(escaped if PLAIN_TEXT.fullmatch(escaped) else _markdown().renderInline(escaped, self._env()))
 
     def plain_inline(self, text: str) -> str:
         return plain(self.inline(text))
@@ -254,7 +334,9 @@ class WordsOnly(Content):
     fraction of the cost of rendering."""
 
     def block(self, text: str) -> str:
-        return LINK_ADDRESS.sub(lambda m: "]" if m.group().startswith("]") else "", self._fill(text))
+        # An image says its alt text and its caption in words; a link address says nothing.
+        words = IMAGE.sub(lambda m: f"{m.group(1)} {(m.group(3) or '  ')[1:-1]}", self._fill(text))
+        return LINK_ADDRESS.sub(lambda m: "]" if m.group().startswith("]") else "", words)
 
     inline = block
 
@@ -263,9 +345,11 @@ class WordsOnly(Content):
                      else self.block(p) for p in cloze_pieces(self._facts(text)))
 
 
-def build(document: Document, renderer: type[Content] = Content) -> Book:
-    """The document as both outputs will show it."""
-    c = renderer(document)
+def build(document: Document, renderer: type[Content] = Content,
+          media: Mapping[str, Media] | None = None) -> Book:
+    """The document as both outputs will show it. `media` is every image the loader read, by
+    its path in the source (Source.media); a document that shows images needs it."""
+    c = renderer(document, media)
     root = document.book.tag
     sections: list[Section] = []
     for number, chapter in enumerate(document.chapters, 1):
@@ -303,6 +387,7 @@ def build(document: Document, renderer: type[Content] = Content) -> Book:
         facts={name: c.inline(value) for name, value in document.facts.items()},
         sources=tuple((s.id, c.inline(s.text)) for s in meta.sources),
         sections=tuple(sections),
+        media={m.name(meta.id): m for m in (media or {}).values() if m.name(meta.id) in c.shown},
     )
 
 

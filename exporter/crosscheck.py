@@ -11,7 +11,7 @@ def check_across(data, problems: Problems) -> None:
     """Ids unique across the file, fact references resolve, cloze deletions well formed."""
     facts = data.get("facts") if isinstance(data.get("facts"), dict) else {}
     seen: dict[str, Key] = {}
-    for key, value in _walk(data, ()):
+    for key, value in walk(data, ()):
         if key[-1] == "id" and isinstance(value, str):
             if value in seen:
                 line = problems.where(seen[value])[0]
@@ -23,18 +23,18 @@ def check_across(data, problems: Problems) -> None:
         for m in UNCLOSED_REF.finditer(value):
             nth = value.count("${", 0, m.start())
             problems.add(key, f"fact reference '{_excerpt(value[m.start():])}' is never closed; end the name with '}}' "
-                         "(to show '${' as text, write '$\\{')", _locate(problems, key, "${", nth))
+                         "(to show '${' as text, write '$\\{')", locate(problems, key, "${", nth))
         if key[0] == "facts":
             inner = FACT_REF.search(value)
             if inner:
                 problems.add(key, "a fact's value cannot use another fact; write the value out",
-                             _locate(problems, key, inner.group()))
+                             locate(problems, key, inner.group()))
             continue
         for m in FACT_REF.finditer(value):
             if m.group(1) not in facts:
                 hint = did_you_mean(m.group(1), list(facts)) if facts else " (the file has no facts)"
                 nth = value.count(m.group(), 0, m.start())
-                problems.add(key, f"unknown fact '${{{m.group(1)}}}'{hint}", _locate(problems, key, m.group(), nth))
+                problems.add(key, f"unknown fact '${{{m.group(1)}}}'{hint}", locate(problems, key, m.group(), nth))
         if key[-1] == "cloze":
             message = cloze_problem(substitute(value, lambda name: facts.get(name, name)))
             if message:
@@ -78,18 +78,18 @@ def _excerpt(text: str, width: int = 24) -> str:
     return line if len(line) <= width else line[:width - 1] + "…"
 
 
-def _walk(node, key: Key):
+def walk(node, key: Key):
     if isinstance(node, dict):
         for name, value in node.items():
             yield key + (name,), value
-            yield from _walk(value, key + (name,))
+            yield from walk(value, key + (name,))
     elif isinstance(node, tuple):
         for i, value in enumerate(node):
             yield key + (i,), value
-            yield from _walk(value, key + (i,))
+            yield from walk(value, key + (i,))
 
 
-def _locate(problems: Problems, key: Key, needle: str, nth: int = 0) -> tuple[int, int]:
+def locate(problems: Problems, key: Key, needle: str, nth: int = 0) -> tuple[int, int]:
     """Position of the nth `needle` inside the scalar at `key`, where the file spells it as written."""
     span = problems.spans.get(key)
     text = problems.text

@@ -56,6 +56,6 @@ def _unchanged(args: list[str]) -> list[Path] | None:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SOURCE_BYTES or not folder.is_dir():
             return None
-        return up_to_date(path.read_bytes(), folder)
+        return up_to_date(path.read_bytes(), path.parent, folder)
     except OSError:
         return None

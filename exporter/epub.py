@@ -51,6 +51,10 @@ ACCESSIBILITY_SUMMARY = (
     "chapter ends with review questions linked to their answers at the back and back again. "
     "The only image, the cover, has a text alternative. No known hazards."
 )
+# The same, for a book with images besides the cover: each has alt text (the loader requires it).
+ILLUSTRATED_SUMMARY = ACCESSIBILITY_SUMMARY.replace(
+    "The only image, the cover, has a text alternative.",
+    "Every image, the cover included, has a text alternative; captions are printed under their images.")
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ def write(book: content.Book, path: Path, *, modified: datetime, source_sha256: 
     eb.add_author(meta.author)
     for name, value in (("description", meta.description), ("rights", meta.rights), ("date", meta.edition)):
         eb.add_metadata("DC", name, value)
-    for prop, value in _accessibility():
+    for prop, value in _accessibility(bool(book.media)):
         eb.add_metadata(None, "meta", value, {"property": prop})
 
     # What set_cover does, with the media type given: ebooklib guesses any type left out, and
@@ -100,6 +104,11 @@ def write(book: content.Book, path: Path, *, modified: datetime, source_sha256: 
     eb.add_item(image)
     eb.add_metadata(None, "meta", "", {"name": "cover", "content": image.id})
     eb.add_item(epub.EpubItem(uid="css", file_name="book.css", media_type="text/css", content=CSS))
+    # Each image beside the pages, under the name the pages' <img src> gives it, with the media
+    # type its bytes showed (the id prefix keeps it an XML name whatever the book id starts with).
+    for name, image in book.media.items():
+        eb.add_item(epub.EpubItem(uid=f"image-{Path(name).stem}", file_name=name, media_type=image.media_type,
+                                  content=image.data))
     eb.spine = [eb.add_item(_item(page, meta.language, direction)) for page in pages]
     eb.add_item(epub.EpubNcx())
     eb.toc = _ncx_toc(pages)
@@ -113,7 +122,7 @@ def write(book: content.Book, path: Path, *, modified: datetime, source_sha256: 
         "mtime": modified.astimezone(timezone.utc),
         "compresslevel": 0,  # _repack compresses it, once
     })
-    _repack(buffer.getvalue(), path, meta.language)
+    _repack(buffer.getvalue(), path, meta.language, {f"EPUB/{name}" for name in book.media})
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -397,23 +406,26 @@ def _ncx_toc(pages: list[Page]) -> list:
     return toc
 
 
-def _accessibility() -> list[tuple[str, str]]:
-    """EPUB Accessibility 1.1 discovery metadata (schema: is a reserved prefix in EPUB 3)."""
+def _accessibility(illustrated: bool) -> list[tuple[str, str]]:
+    """EPUB Accessibility 1.1 discovery metadata (schema: is a reserved prefix in EPUB 3). Text
+    is sufficient even with images: every one has a text alternative."""
     features = ("tableOfContents", "readingOrder", "structuralNavigation", "alternativeText", "displayTransformability")
     return (
         [("schema:accessMode", "textual"), ("schema:accessMode", "visual"), ("schema:accessModeSufficient", "textual")]
         + [("schema:accessibilityFeature", f) for f in features]
-        + [("schema:accessibilityHazard", "none"), ("schema:accessibilitySummary", ACCESSIBILITY_SUMMARY)]
+        + [("schema:accessibilityHazard", "none"),
+           ("schema:accessibilitySummary", ILLUSTRATED_SUMMARY if illustrated else ACCESSIBILITY_SUMMARY)]
     )
 
 
-def _repack(data: bytes, path: Path, language: str) -> None:
+def _repack(data: bytes, path: Path, language: str, images: set[str]) -> None:
     """Rewrite ebooklib's zip with fixed entry times: mimetype first and stored, then the
-    entries in ebooklib's (deterministic) order; the PNG is already compressed. The package
+    entries in ebooklib's (deterministic) order; PNG and JPEG are compressed already. The package
     document gets the xml:lang that ebooklib leaves out (Ace's epub-lang): the language of
     its metadata, which accessibility checkers and screen readers go by."""
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        entries = [(i.filename, z.read(i), i.filename not in ("mimetype", f"EPUB/{COVER_IMAGE}")) for i in z.infolist()]
+        stored = {"mimetype", f"EPUB/{COVER_IMAGE}", *images}
+        entries = [(i.filename, z.read(i), i.filename not in stored) for i in z.infolist()]
     opf = f'<package xml:lang="{_esc(language)}" '.encode()
     entries = [(name, blob.replace(b"<package ", opf, 1) if name == "EPUB/content.opf" else blob, compress)
                for name, blob, compress in entries]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exporter import content, rules
+from exporter import content, media, rules
 from exporter.errors import Problem
 from exporter.locations import Source, format_key
 from exporter.rules import WORD, key_words
@@ -66,7 +66,28 @@ def lint(source: Source) -> list[Problem]:
     # 6. The rules of formulating cards (exporter/rules.py).
     for key, rule, message in rules.check(sections):
         warn(key, rule, message)
+
+    # 7. No image larger than a screen shows or heavier than its readers carry well (once each).
+    first_uses: dict[str, media.Use] = {}
+    for use in source.images:
+        first_uses.setdefault(use.path, use)
+    for use in first_uses.values():
+        problem = _too_large(use.path, source.media[use.path])
+        if problem:
+            warnings.append(Problem(source.path, *use.at, format_key(use.key), problem, "warning", "large-image"))
     return sorted(warnings, key=lambda w: (w.line, w.column))
+
+
+def _too_large(path: str, image: media.Media) -> str:
+    found = []
+    if max(image.width, image.height) > media.MAX_SIDE:
+        found.append(f"{image.width} × {image.height} px (more than {media.MAX_SIDE} on its longer side)")
+    if len(image.data) > media.MAX_BYTES:
+        found.append(f"{len(image.data) / 2**20:.1f} MB (more than {media.MAX_BYTES // 2**20} MB)")
+    if not found:
+        return ""
+    return (f"image '{path}' is {' and '.join(found)}: no reader shows more, and every copy of the deck and the "
+            f"book carries it; save it at {media.MAX_SIDE} px or less on its longer side (JPEG for photographs)")
 
 
 def _section_keys(doc) -> list[tuple]:

@@ -16,6 +16,7 @@ from exporter.crosscheck import check_across
 from exporter.document import validated
 from exporter.errors import SourceError
 from exporter.locations import Problems, Source, line_col
+from exporter.media import check_images
 from exporter.read import decode, read_source
 from exporter.yaml_tree import FORBIDDEN, compose
 
@@ -48,9 +49,10 @@ def parse(raw: bytes, path: str) -> Source:
         if validate(data, problems) is not None:  # a bug: the two descriptions must agree
             raise AssertionError("document.py refused a source that model.py accepts")
     check_across(data, problems)
+    media, images = check_images(data, problems, Path(path).parent)
     if problems.items or document is None:
         raise SourceError(sorted(problems.items, key=lambda p: (p.line, p.column)))
     sha = hashlib.sha256(raw).hexdigest()
-    return Source(path, text, sha, document, problems.positions, problems.key_positions)
+    return Source(path, text, sha, document, problems.positions, problems.key_positions, media, images)
 
 

@@ -4,12 +4,13 @@ problems found so far. Shared by every step that reports against the file."""
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from exporter.errors import Problem
 
 if TYPE_CHECKING:
+    from exporter.media import Media, Use
     from exporter.document import Document
 
 Key = tuple[Any, ...]  # a path into the data: ("chapters", 3, "cards", 2, "answer")
@@ -25,6 +26,8 @@ class Source:
     document: Document
     positions: dict  # Key -> (line, column) of the value
     key_positions: dict  # Key -> (line, column) of the mapping key naming it
+    media: dict[str, Media] = field(default_factory=dict)  # every image shown, by its path
+    images: tuple[Use, ...] = ()  # where each is shown
 
     def where(self, key: Key) -> tuple[int, int]:
         """Line and column of the value at `key`, or of its nearest located parent."""

@@ -53,6 +53,9 @@ class Manifest:
     note_types: dict[str, Stamp] = field(default_factory=dict)  # note type name → stamp
     schemas: dict[str, Schema] = field(default_factory=dict)  # note type id → schema
     decks: dict[str, str] = field(default_factory=dict)  # deck id → name
+    # The images the source showed, by their path from its folder → SHA-256: inputs too, so
+    # an edited image is never taken for an unchanged source.
+    images: dict[str, str] = field(default_factory=dict)
 
     def latest(self) -> int:
         """The newest time in it."""
@@ -68,6 +71,8 @@ class Manifest:
                 "schemas": {key: {"name": s.name, "fields": list(s.fields), "templates": list(s.templates)}
                             for key, s in sorted(self.schemas.items())},
                 "decks": dict(sorted(self.decks.items()))}
+        if self.images:  # written only when there are some: a manifest without stays as it was
+            data["images"] = dict(sorted(self.images.items()))
         return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -100,9 +105,10 @@ def parse(data: object) -> Manifest:
     note_types = _stamps(data.get("note_types", {}), "note_types")
     for key in [k for k in notes if k.startswith(LEGACY_NOTETYPE_PREFIX)]:
         note_types[key[len(LEGACY_NOTETYPE_PREFIX):]] = notes.pop(key)
-    outputs = data.get("outputs", {})
-    if not isinstance(outputs, dict) or not all(isinstance(k, str) and _is_sha256(v) for k, v in outputs.items()):
-        raise Damaged("'outputs' must map file names to SHA-256 hashes")
+    outputs, images = data.get("outputs", {}), data.get("images", {})
+    for name, table in (("outputs", outputs), ("images", images)):
+        if not isinstance(table, dict) or not all(isinstance(k, str) and _is_sha256(v) for k, v in table.items()):
+            raise Damaged(f"'{name}' must map file names to SHA-256 hashes")
     text = {name: data.get(name, "") for name in ("tool", "source", "source_sha256")}
     if not all(isinstance(v, str) for v in text.values()):
         raise Damaged("'tool', 'source' and 'source_sha256' must be text")
@@ -110,7 +116,7 @@ def parse(data: object) -> Manifest:
     if not isinstance(decks, dict) or not all(isinstance(v, str) for v in decks.values()):
         raise Damaged("'decks' must map deck ids to names")
     return Manifest(**text, modified=_time(data.get("modified", 0), "modified"), outputs=outputs,
-                    notes=notes, note_types=note_types, schemas=_schemas(data.get("schemas", {})), decks=decks)
+                    notes=notes, note_types=note_types, schemas=_schemas(data.get("schemas", {})), decks=decks, images=images)
 
 
 def _schemas(table: object) -> dict[str, Schema]:

@@ -127,7 +127,8 @@ class Book(Node):
 class Chapter(Node):
     id: Slug
     title: Text
-    text: Text = Field(description="The chapter's prose, in Markdown (raw HTML is shown as text).")
+    text: Text = Field(description="The chapter's prose, in Markdown (raw HTML is shown as text). An image: "
+                       "![alt text](images/map.png \"optional caption\"), PNG or JPEG, below the source's folder.")
     cards: tuple[Card, ...] = Field(
         (), description="The chapter's cards (`exporter check` warns about a chapter without any)."
     )

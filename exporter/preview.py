@@ -3,6 +3,7 @@ CSS, grouped by chapter: a way to review the cards without Anki. No server, no n
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from collections.abc import Iterator
@@ -69,10 +70,20 @@ def sides(book: content.Book) -> Iterator[Side]:
                 yield Side(note.card, template["name"], front, render(template["afmt"], fields, ordinal, True, front))
 
 
+def with_images(book: content.Book, page: str) -> str:
+    """The page with each image in it as a data: URI: one file that shows everything, wherever
+    it is moved, with no folder of media beside it."""
+    for name, image in book.media.items():
+        if f'src="{name}"' in page:
+            uri = f"data:{image.media_type};base64,{base64.b64encode(image.data).decode()}"
+            page = page.replace(f'src="{name}"', f'src="{uri}"')
+    return page
+
+
 def card_page(book: content.Book, side_html: str, night: bool = False) -> str:
     """One side as a page of its own, laid out as Anki's apps lay it out (the body is the card)."""
     night_classes = " nightMode night_mode" if night else ""
-    return f"""<!DOCTYPE html>
+    return with_images(book, f"""<!DOCTYPE html>
 <html lang="{html.escape(book.meta.language)}">
 <head>
 <meta charset="utf-8">
@@ -89,7 +100,7 @@ def card_page(book: content.Book, side_html: str, night: bool = False) -> str:
 {side_html}
 </body>
 </html>
-"""
+""")
 
 
 def write(book: content.Book, path: Path) -> None:
@@ -125,4 +136,4 @@ body {{ margin: 0 auto; max-width: 70em; padding: 1em; font-family: system-ui, s
 </body>
 </html>
 """
-    path.write_text(page, "utf-8")
+    path.write_text(with_images(book, page), "utf-8")

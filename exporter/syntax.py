@@ -109,3 +109,82 @@ def cloze_problem(text: str) -> str | None:
     if missing:
         return f"malformed cloze: numbering must start at c1 with no gaps (missing {', '.join(f'c{n}' for n in missing)})"
     return None
+
+
+# --- images -----------------------------------------------------------------------------------
+
+# An image, ![alt text](path "optional caption"): alt text without unescaped brackets, a path
+# without spaces, parentheses or angle brackets, a caption in double or single quotes. The
+# loader finds images with this pattern and the content step renders them with it (its own
+# markdown-it rule), so the two never read one image differently.
+IMAGE = re.compile(r"""!\[((?:\\[\s\S]|[^\\\[\]])*)\]\([ \t\n]*([^\s()<>]*)"""
+                   r"""(?:[ \t\n]+("(?:\\[\s\S]|[^"\\])*"|'(?:\\[\s\S]|[^'\\])*'))?[ \t\n]*\)""")
+# What is meant as an image, well formed or not: '![', alt text, ']('.
+ATTEMPTED_IMAGE = re.compile(r"!\[(?:\\[\s\S]|[^\\\]])*\]\(")
+# Where Markdown reads what follows as something else than text: an escape, a code span.
+_INLINE_SPECIAL = re.compile(r"[\\`]|!\[")
+_BACKTICKS = re.compile(r"`+")
+FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+BLANK_LINE = re.compile(r"\n[ \t]*\n")
+PARAGRAPH_START = re.compile(r"(?:\A|\n[ \t]*\n)[ \t]*\Z")  # searched for up to where a paragraph would start
+PARAGRAPH_END = re.compile(r"[ \t]*(?:\Z|\n[ \t]*(?:\n|\Z))")
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image written in a text; `path` is None where one is meant ('![alt](') but malformed."""
+
+    start: int  # index of its '!'
+    end: int
+    alt: str  # as written
+    path: str | None  # as written
+    caption: str | None  # as written, without its quotes; None if there is none
+    alone: bool  # a paragraph of its own: only blank lines (or nothing) around it
+
+
+def find_images(text: str, block: bool) -> list[Image]:
+    """The images of a text where Markdown would read them: not after a backslash, not in a
+    code span, and in block text (paragraphs), not in a fenced code block."""
+    scan = _blank_fences(text) if block else text
+    found: list[Image] = []
+    i = 0
+    while m := _INLINE_SPECIAL.search(scan, i):
+        i = m.start()
+        if scan[i] == "\\":
+            i += 2
+        elif scan[i] == "`":
+            run = _BACKTICKS.match(scan, i)
+            span = CODE_SPAN.match(scan, i)
+            # In block text a paragraph ends at a blank line, and a code span with it.
+            i = span.end() if span and not (block and BLANK_LINE.search(span.group())) else run.end() if run else i + 1
+        elif image := IMAGE.match(scan, i):
+            alt, path, caption = image.groups()
+            found.append(Image(i, image.end(), alt, path, caption[1:-1] if caption else None,
+                               _alone(text, i, image.end())))
+            i = image.end()
+        else:
+            if ATTEMPTED_IMAGE.match(scan, i):
+                found.append(Image(i, i + 2, "", None, None, False))
+            i += 2
+    return found
+
+
+def _blank_fences(text: str) -> str:
+    """The text with its fenced code blocks (fences included) blanked out, every index kept."""
+    out, fence = [], ""
+    for line in text.split("\n"):
+        m = FENCE.match(line)
+        if not fence and m and not (m.group(1)[0] == "`" and "`" in line[m.end():]):
+            fence, line = m.group(1), " " * len(line)
+        elif fence:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not line[m.end():].strip():
+                fence = ""
+            line = " " * len(line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _alone(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is a paragraph of its own: nothing else on its lines, and a blank
+    line or the start (end) of the text before (after) it."""
+    return bool(PARAGRAPH_START.search(text, 0, start)) and bool(PARAGRAPH_END.match(text, end))

@@ -45,8 +45,9 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def up_to_date(raw: bytes, out_dir: Path) -> list[Path] | None:
-    """The deck and the book, if they need no build from these source bytes; else None."""
+def up_to_date(raw: bytes, folder: Path, out_dir: Path) -> list[Path] | None:
+    """The deck and the book, if they need no build from these source bytes and the images the
+    manifest lists below the source's `folder`; else None."""
     source_sha = hashlib.sha256(raw).hexdigest()
     for manifest_path in sorted(out_dir.glob("*" + SUFFIX)):
         book_id = manifest_path.name[: -len(SUFFIX)]
@@ -55,7 +56,9 @@ def up_to_date(raw: bytes, out_dir: Path) -> list[Path] | None:
             previous = _json(manifest_path)
             if (not isinstance(previous, dict) or previous.get("source_sha256") != source_sha
                     or previous.get("tool") != __version__
-                    or previous.get("outputs") != {p.name: sha256_file(p) if p.is_file() else None for p in outputs}):
+                    or previous.get("outputs") != {p.name: sha256_file(p) if p.is_file() else None for p in outputs}
+                    or not isinstance(previous.get("images", {}), dict)
+                    or any(sha256_file(folder / path) != sha for path, sha in previous.get("images", {}).items())):
                 continue
             built = stamps(previous)
             record = _json(record_path(book_id))

@@ -35,11 +35,13 @@ def saves(source: Path, debounce: int) -> Iterator[str]:
             watched = (target, folder)
 
             def ours(_change: object, path: str, watched: tuple[Path, Path] = watched) -> bool:
-                return Path(path) in watched
+                # The source, its folder, or an image it may show: a PNG or JPEG below the folder
+                # (the build reads only those it shows, and rebuilds only if one of them changed).
+                return Path(path) in watched or Path(path).suffix.lower() in (".png", ".jpg", ".jpeg")
 
             # A short step: a save is built 10 ms after the editor is done with the file, not 50.
             for changes in watch(folder, debounce=debounce, step=10, rust_timeout=200, yield_on_timeout=True,
-                                 recursive=False, watch_filter=ours):
+                                 recursive=True, watch_filter=ours):
                 if not live:
                     live = True
                     yield LIVE

@@ -1,5 +1,6 @@
-"""Make the README's screenshots from the real source: a card on a phone at night, a chapter
-ending with its questions, and the answers page, as Debian's Chromium lays them out.
+"""Make the README's screenshots from the real source: two cards on a phone at night (one with
+the map), a chapter ending with its questions, and the answers page, as Debian's Chromium lays
+them out.
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 
@@ -29,6 +30,7 @@ READER = {"width": 540, "height": 720}  # a 6-inch e-reader's page, at half its 
 READER_CSS = "body { margin: 28px 32px; font-family: 'DejaVu Serif', serif; font-size: 16px; line-height: 1.45; }"
 CHAPTER = "examination"  # its questions and answers name the MiG-25 and the C-5 Galaxy
 CARD = "term-mig-25p"  # a glossary term whose definition is long enough to read as running text
+MAP_CARD = "brief-landing-airport"  # the map of the flight on the back
 
 
 def main() -> None:
@@ -37,7 +39,7 @@ def main() -> None:
     out = parser.parse_args().out
     out.mkdir(parents=True, exist_ok=True)
     loaded = load.load(SOURCE)
-    book = content.build(loaded.document)
+    book = content.build(loaded.document, media=loaded.media)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         pages = Path(tmp)
         epub.write(book, pages / "book.epub", modified=datetime(2026, 1, 1, tzinfo=timezone.utc),
@@ -53,6 +55,11 @@ def main() -> None:
         bottom = phone.evaluate("document.querySelector('.source').getBoundingClientRect().bottom")
         clip = {"x": 0, "y": 0, "width": PHONE["width"], "height": min(PHONE["height"], round(bottom) + 120)}
         save(phone.screenshot(clip=clip), out / "card-night.png")
+        side = next(s for s in preview.sides(book) if s.card.id == MAP_CARD)
+        phone.set_content(preview.card_page(book, side.back, night=True))
+        bottom = phone.evaluate("document.querySelector('.source').getBoundingClientRect().bottom")
+        clip = {"x": 0, "y": 0, "width": PHONE["width"], "height": min(PHONE["height"], round(bottom) + 24)}
+        save(phone.screenshot(clip=clip), out / "card-map-night.png")
 
         reader = browser.new_page(viewport=READER)
         chapter = next(s for s in book.chapters if s.id == CHAPTER)

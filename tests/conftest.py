@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import random
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -79,3 +82,49 @@ def synthetic():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def png(width: int, height: int, grey: int = 0, noise: bool = False) -> bytes:
+    """A greyscale PNG of one shade, made with the standard library; with `noise`, of random
+    pixels, which do not compress: its size is then about width × height bytes."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    rng = random.Random(grey)
+    rows = b"".join(b"\x00" + (rng.randbytes(width) if noise else bytes([grey]) * width) for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 0 if noise else 6))
+            + chunk(b"IEND", b""))
+
+
+def copy_images(source: Path, folder: Path) -> None:
+    """The images a source shows (its images/ folder), copied beside a copy of it in `folder`."""
+    if (source.parent / "images").is_dir():
+        shutil.copytree(source.parent / "images", folder / "images", dirs_exist_ok=True)
+
+
+def jpeg(width: int, height: int) -> bytes:
+    """A progressive JPEG photograph-like gradient, made with Pillow."""
+    import io
+
+    from PIL import Image
+
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80, progressive=True)
+    return out.getvalue()
+
+
+def illustrate(source: Path) -> dict[str, bytes]:
+    """Give a copy of tiny.yaml two images: a captioned figure in the first chapter's text and a
+    photograph on the back of its first card. Returns their bytes by path."""
+    images = {"images/runway.png": png(40, 30, 90), "images/terminal.jpg": jpeg(60, 40)}
+    for path, data in images.items():
+        (source.parent / path).parent.mkdir(exist_ok=True)
+        (source.parent / path).write_bytes(data)
+    edit(source, "      It ran off the *end* of the runway.\n",
+         "      It ran off the *end* of the runway.\n\n"
+         "      ![A plan of the runway & its overrun](images/runway.png \"The runway at ${airport}\")\n")
+    edit(source, "extra: It was a civil airport.",
+         "extra: It was a civil airport. ![A photograph of the terminal](images/terminal.jpg)")
+    return images

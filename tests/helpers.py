@@ -37,3 +37,10 @@ def read_deck(apkg: Path, tmp: Path) -> dict[str, dict[str, str]]:
         return notes
     finally:
         db.close()
+
+
+def built_book(loaded):
+    """The book both outputs show, from a loaded source (its document and the images it read)."""
+    from exporter import content
+
+    return content.build(loaded.document, media=loaded.media)

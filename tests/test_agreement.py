@@ -17,16 +17,18 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from conftest import REAL_SOURCE, TINY
+from conftest import REAL_SOURCE, ROOT, TINY
 from test_properties import SETTINGS, documents, examples, mutated, texts
 from exporter import content, document
 from exporter.crosscheck import check_across
 from exporter.locations import Problems
+from exporter.media import check_images
 from exporter.read import decode
 from exporter.validate import validate
 from exporter.yaml_tree import FORBIDDEN, compose
 
 BROKEN = sorted((Path(__file__).resolve().parent / "broken").glob("*.yaml"))
+BROKEN_FOLDER = Path(__file__).resolve().parent / "broken"
 VALID = [REAL_SOURCE, TINY, Path(document.__file__).parent / "assets" / "starter.yaml"]
 
 
@@ -40,7 +42,7 @@ def composed(raw: bytes):
     return None if problems.items else data
 
 
-def assert_same_verdict(data) -> bool:
+def assert_same_verdict(data, folder: Path = ROOT / "source") -> bool:
     """Both validators' verdict on the data, which must be the same; True if they accept it."""
     fast = document.validated(data)
     problems = Problems("source.yaml")
@@ -50,11 +52,12 @@ def assert_same_verdict(data) -> bool:
     if rich is None:
         assert problems.items, "refused without a problem to show"
         return False
-    problems = Problems("source.yaml")
+    problems = Problems(str(folder / "source.yaml"))
     check_across(data, problems)
+    media, _ = check_images(data, problems, folder)
     if not problems.items:  # content.build relies on the whole file's checks too
-        assert content.build(fast) == content.build(rich)
-        assert content.build(fast, content.WordsOnly) == content.build(rich, content.WordsOnly)
+        assert content.build(fast, media=media) == content.build(rich, media=media)
+        assert content.build(fast, content.WordsOnly, media) == content.build(rich, content.WordsOnly, media)
     return True
 
 
@@ -74,14 +77,14 @@ BASES = [composed(path.read_bytes()) for path in (TINY, REAL_SOURCE)]
 def test_the_broken_corpus_gets_the_same_verdicts():
     reached = {path.name: data for path in BROKEN if (data := composed(path.read_bytes())) is not None}
     assert len(reached) >= 30, sorted(reached)  # most broken files are broken past the YAML
-    accepted = [name for name, data in reached.items() if assert_same_verdict(data)]
+    accepted = [name for name, data in reached.items() if assert_same_verdict(data, BROKEN_FOLDER)]
     # The files whose problems only the checks across the whole file find (ids, facts, cloze).
     assert 0 < len(accepted) < len(reached), accepted
 
 
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)
 def test_valid_sources_are_accepted_and_read_alike(path):
-    assert assert_same_verdict(composed(path.read_bytes()))
+    assert assert_same_verdict(composed(path.read_bytes()), path.parent)
 
 
 @settings(max_examples=examples(15), **SETTINGS)

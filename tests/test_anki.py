@@ -8,6 +8,7 @@ import itertools
 import subprocess
 import sys
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -23,7 +24,7 @@ from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition
 from hypothesis import given, settings, strategies as st
 from lxml import html as lhtml
 
-from conftest import REAL_SOURCE, TINY, edit
+from conftest import REAL_SOURCE, TINY, edit, illustrate, jpeg
 from exporter import anki, content, load
 from exporter.manifest import Stamp
 from exporter.syntax import Deletion
@@ -37,7 +38,8 @@ LOG_KINDS = ("new", "updated", "duplicate", "conflicting", "first_field_match",
 
 
 def book_of(path: Path) -> content.Book:
-    return content.build(load.load(path).document)
+    loaded = load.load(path)
+    return content.build(loaded.document, media=loaded.media)
 
 
 def write_apkg(book: content.Book, path: Path, mod: int = 1_800_000_000, **mods: int) -> Path:
@@ -263,6 +265,45 @@ def test_real_source_imports_and_renders(col, tmp_path):
     assert import_apkg(col, write_apkg(book, tmp_path / "real.apkg")) == log(new=[c.id for c in book.cards])
     assert len(col.find_cards("")) == sum(map(cards_expected, book.cards))
     check_rendering(col, book)
+    # The map, on the back of the landing card: in the media folder, and shown from it.
+    (name,) = [n for n in book.media if any(f'src="{n}"' in card.extra for card in book.cards)]
+    assert (Path(col.media.dir()) / name).read_bytes() == (REAL_SOURCE.parent / "images" / "flight-map.png").read_bytes()
+    card = notes_by_id(col)["brief-landing-airport"].cards()[0]
+    assert f'<img src="{name}" alt="Map: ' in card.answer() and "<img" not in card.question()
+
+
+# --- images -----------------------------------------------------------------------------------
+
+
+def test_images_reach_the_media_folder_and_show_on_the_back(col, tiny, tmp_path):
+    images = illustrate(tiny)
+    book = book_of(tiny)
+    assert import_apkg(col, write_apkg(book, tmp_path / "illustrated.apkg")) == log(new=[c.id for c in book.cards])
+    photo, = [name for name in book.media if name.endswith(".jpg")]
+    # Only what a note shows: the figure in the chapter's text is the book's alone.
+    assert os.listdir(col.media.dir()) == [photo]
+    assert (Path(col.media.dir()) / photo).read_bytes() == images["images/terminal.jpg"]
+    note = notes_by_id(col)["landing-airport"]
+    assert note["Extra"] == f'It was a civil airport. <img src="{photo}" alt="A photograph of the terminal" />'
+    card = note.cards()[0]
+    assert f'<img src="{photo}" alt="A photograph of the terminal" />' in card.answer()
+    assert "<img" not in card.question()
+    check_rendering(col, book)
+
+
+def test_a_changed_image_updates_exactly_the_notes_that_show_it(col, tiny, out, monkeypatch):
+    illustrate(tiny)
+    apkg = build_at(monkeypatch, 1_800_000_000, tiny, out).outputs[0]
+    import_apkg(col, apkg)
+    (tiny.parent / "images" / "terminal.jpg").write_bytes(jpeg(61, 40))
+    report = build_at(monkeypatch, 1_800_000_100, tiny, out)
+    assert (report.changed, report.added, report.removed) == (["landing-airport"], [], [])
+    book = book_of(tiny)
+    others = [c.id for c in book.cards if c.id != "landing-airport"]
+    assert import_apkg(col, apkg) == log(updated=["landing-airport"], duplicate=others)
+    photo, = [name for name in book.media if name.endswith(".jpg")]
+    assert f'<img src="{photo}"' in notes_by_id(col)["landing-airport"]["Extra"]
+    assert (Path(col.media.dir()) / photo).read_bytes() == jpeg(61, 40)
 
 
 def test_new_cards_come_in_book_order_even_when_added_later(col, tiny, tmp_path):

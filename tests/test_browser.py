@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REAL_SOURCE, TINY
+from helpers import built_book
 from exporter import content, epub, load, preview
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[test]')")
@@ -43,7 +44,7 @@ def real(tmp_path_factory) -> tuple[content.Book, Path, list[str]]:
     """The real book, built and unpacked: (book, folder of its pages, the pages' names)."""
     out = tmp_path_factory.mktemp("browser")
     loaded = load.load(REAL_SOURCE)
-    book = content.build(loaded.document)
+    book = content.build(loaded.document, media=loaded.media)
     epub.write(book, out / "book.epub", modified=MODIFIED, source_sha256=loaded.sha256)
     with zipfile.ZipFile(out / "book.epub") as z:
         z.extractall(out / "book")
@@ -122,6 +123,30 @@ def test_the_cover_fits_the_screen_whole(reader, real):
     assert reader.evaluate("() => document.documentElement.scrollHeight") <= height
 
 
+IMAGES_JS = """() => [...document.querySelectorAll("img")].map(img => {
+  const r = img.getBoundingClientRect(), text = img.closest("section").getBoundingClientRect();
+  const caption = img.parentElement.querySelector("figcaption");
+  return {src: img.getAttribute("src"), loaded: img.complete && img.naturalWidth > 0,
+          left: r.left - text.left, right: text.right - r.right, ratio: r.height / r.width,
+          natural: img.naturalHeight / img.naturalWidth, figure: img.parentElement.localName,
+          below: caption ? caption.getBoundingClientRect().top >= r.bottom : null};
+})"""
+
+
+@pytest.mark.parametrize("name", ["chapter-the-flight.xhtml", "timeline.xhtml", "answers.xhtml"])
+def test_images_show_as_wide_as_the_text_and_keep_their_shape(reader, real, name):
+    book, pages, _ = real
+    reader.goto((pages / name).as_uri())
+    images = reader.evaluate(IMAGES_JS)
+    assert images, name
+    for image in images:
+        assert image["loaded"] and image["src"] in book.media, image
+        assert abs(image["left"]) <= 0.5 and abs(image["right"]) <= 0.5, image  # the text's width, no more
+        assert abs(image["ratio"] - image["natural"]) < 0.01, image  # not stretched
+        if image["figure"] == "figure":
+            assert image["below"], image  # its caption under it
+
+
 def test_title_page_is_centred(reader, real):
     _, pages, _ = real
     reader.goto((pages / "title.xhtml").as_uri())
@@ -163,22 +188,25 @@ KEEP_JS = """(selector) => {
   const page = e => Math.floor((e.getClientRects()[0].left + 1) / W);
   // Only where a page may break before it: not the first thing of the page, not right after
   // a heading (the heading's own rule holds that break; it is checked on the heading).
-  const movable = e => {
+  // The push goes on the outermost element the element starts (a section it opens, or itself),
+  // above the place where the page may break: the break then drops the push, as it drops any
+  // margin, instead of carrying it to the next page.
+  const mover = e => {
     for (let n = e; n !== document.body; n = n.parentElement) {
-      if (n.previousElementSibling) return !/^h[1-6]$/.test(n.previousElementSibling.localName);
+      if (n.previousElementSibling) return /^h[1-6]$/.test(n.previousElementSibling.localName) ? null : n;
     }
-    return false;
+    return null;
   };
   const out = [];
   for (const e of document.querySelectorAll(selector)) {
-    const next = e.nextElementSibling;
-    if (!next || !movable(e)) continue;
-    const margin = parseFloat(getComputedStyle(e).marginTop), r = e.getClientRects()[0];
+    const next = e.nextElementSibling, m = mover(e);
+    if (!next || !m) continue;
+    const margin = parseFloat(getComputedStyle(m).marginTop), r = e.getClientRects()[0];
     let extra = (H - r.height - 2) - r.top;
     if (extra < 0) extra += H;
-    e.style.marginTop = (margin + extra) + "px";  // its margin, so margins collapse as before
+    m.style.marginTop = (margin + extra) + "px";  // its margin, so margins collapse as before
     out.push([e.textContent.trim().slice(0, 40), page(e), page(next)]);
-    e.style.marginTop = "";
+    m.style.marginTop = "";
   }
   return out;
 }"""
@@ -211,6 +239,10 @@ CARD_JS = """() => {
 }"""
 
 
+CARD_IMAGES_JS = """() => [...document.querySelectorAll("img")].map(img =>
+  [img.complete && img.naturalWidth > 0, img.getBoundingClientRect().width, img.naturalWidth])"""
+
+
 def rgb(value: str) -> tuple[float, ...]:
     return tuple(float(n) for n in value[value.index("(") + 1:-1].split(",")[:3])
 
@@ -228,36 +260,39 @@ def contrast(a: str, b: str) -> float:
 @pytest.mark.parametrize("night", [False, True], ids=["day", "night"])
 def test_cards_on_a_phone(phone, real, night):
     # The real deck, and the tiny one: only it has an Extra box.
-    book, tiny = real[0], content.build(load.load(TINY).document)
+    book, tiny = real[0], built_book(load.load(TINY))
     own_colours, checked = None, Counter()
     for side in [*preview.sides(book), *preview.sides(tiny)]:
-        html = side.back  # the back shows the front's text too, above the rule
-        phone.set_content(preview.card_page(book, html, night))
-        shown = phone.evaluate(CARD_JS)
-        assert shown["overflow"] <= 0, side.card.id
-        check_protected(phone)
-        # The card's own colours, not the app's: the same with and without the app's CSS.
-        own_colours = own_colours or card_colours(phone, book, html, night)
-        assert (shown["color"], shown["background"]) == own_colours, side.card.id
-        if shown["rule"]:  # one plain line, whatever the app's hr style
-            style, top, bottom, left, background, height = shown["rule"]
-            assert (style, top, bottom, left, background, height) == ("solid", "1px", "0px", "0px",
-                                                                     "rgba(0, 0, 0, 0)", 1), side.card.id
-            checked["rule"] += 1
-        if shown["extra"]:  # a box that can be seen
-            border, width, fill = shown["extra"]
-            assert width == "1px" and contrast(border, shown["background"]) >= 1.4, side.card.id
-            assert fill != shown["background"], side.card.id
-            checked["extra"] += 1
-        if shown["answer"]:
-            text, weight, align = shown["answer"]
-            if len(text) <= 20:  # a short answer: bold, centred
-                assert int(weight) >= 600 and align == "center", (side.card.id, text)
-                checked["short"] += 1
-            elif len(text) >= 60:  # a long one reads as running text
-                assert int(weight) == 400 and align in ("start", "left"), (side.card.id, text)
-                checked["long"] += 1
-    assert min(checked[k] for k in ("rule", "extra", "short", "long")) > 0, checked
+        for html in (side.front, side.back):
+            phone.set_content(preview.card_page(book, html, night))
+            shown = phone.evaluate(CARD_JS)
+            assert shown["overflow"] <= 0, side.card.id
+            for loaded, width, natural in phone.evaluate(CARD_IMAGES_JS):  # shown, inside the card
+                assert loaded and width <= PHONE[0] and width <= natural, side.card.id
+                checked["image"] += html is side.back
+            check_protected(phone)
+            # The card's own colours, not the app's: the same with and without the app's CSS.
+            own_colours = own_colours or card_colours(phone, book, html, night)
+            assert (shown["color"], shown["background"]) == own_colours, side.card.id
+            if shown["rule"]:  # one plain line, whatever the app's hr style
+                style, top, bottom, left, background, height = shown["rule"]
+                assert (style, top, bottom, left, background, height) == ("solid", "1px", "0px", "0px",
+                                                                         "rgba(0, 0, 0, 0)", 1), side.card.id
+                checked["rule"] += 1
+            if shown["extra"]:  # a box that can be seen
+                border, width, fill = shown["extra"]
+                assert width == "1px" and contrast(border, shown["background"]) >= 1.4, side.card.id
+                assert fill != shown["background"], side.card.id
+                checked["extra"] += 1
+            if shown["answer"] and html is side.back:
+                text, weight, align = shown["answer"]
+                if len(text) <= 20:  # a short answer: bold, centred
+                    assert int(weight) >= 600 and align == "center", (side.card.id, text)
+                    checked["short"] += 1
+                elif len(text) >= 60:  # a long one reads as running text
+                    assert int(weight) == 400 and align in ("start", "left"), (side.card.id, text)
+                    checked["long"] += 1
+    assert min(checked[k] for k in ("rule", "extra", "short", "long", "image")) > 0, checked
     text, background = (sum(rgb(c)) for c in own_colours)
     assert (text > background) == night  # light on dark by night, dark on light by day
     assert contrast(*own_colours) >= 7

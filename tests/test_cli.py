@@ -61,6 +61,7 @@ def test_python_dash_m():
 
 @pytest.mark.parametrize(("source", "imported"), [
     ("tests/data/tiny.yaml", []),  # a valid source is read without pydantic
+    ("source/belenko-defection.yaml", []),  # images included
     ("tests/broken/bad-id.yaml", ["pydantic"]),  # which names every problem of a broken one
 ])
 def test_check_imports_no_renderer_and_pydantic_only_for_a_broken_source(source, imported):

@@ -17,7 +17,7 @@ import msgspec
 import pytest
 from lxml import etree
 
-from conftest import REAL_SOURCE, ROOT
+from conftest import REAL_SOURCE, ROOT, copy_images
 from helpers import read_deck
 from exporter.build import build
 from exporter.content import cloze_blank, cloze_reveal, plain
@@ -91,7 +91,7 @@ def expected_sides(fields: dict[str, str]) -> tuple[str, str]:
     return plain(fields["Question"]), plain(fields["Answer"])
 
 
-HOSTILE = ROOT / "tests" / "data" / "anki" / "hostile.yaml"
+HOSTILE = ROOT / "tests" / "data" / "epub" / "hostile.yaml"  # every part of the format, images too
 
 
 @pytest.fixture(scope="module", params=[REAL_SOURCE, HOSTILE], ids=["real", "hostile"])
@@ -101,11 +101,12 @@ def built(request, tmp_path_factory):
     out = tmp_path_factory.mktemp("both")
     build(request.param, out, force=True)
     book_id = load(request.param).document.book.id
-    return request.param, read_deck(out / f"{book_id}.apkg", out), read_book(out / f"{book_id}.epub")
+    return (request.param, read_deck(out / f"{book_id}.apkg", out), read_book(out / f"{book_id}.epub"),
+            out / f"{book_id}.apkg")
 
 
 def test_same_cards_on_both_sides(built):
-    source, deck, book = built
+    source, deck, book, _ = built
     source_ids = {card.id for card in _cards(load(source).document)}
     assert set(deck) == source_ids
     assert set(book["questions"]) == source_ids
@@ -113,7 +114,7 @@ def test_same_cards_on_both_sides(built):
 
 
 def test_each_card_reads_the_same_on_both_sides(built):
-    _, deck, book = built
+    _, deck, book, _ = built
     for card_id, fields in deck.items():
         question, answer = expected_sides(fields)
         assert book["questions"][card_id] == question, card_id
@@ -123,7 +124,7 @@ def test_each_card_reads_the_same_on_both_sides(built):
 
 
 def test_each_card_names_its_chapter_as_the_book_does(built):
-    source, deck, book = built
+    source, deck, book, _ = built
     for card_id, fields in deck.items():
         assert plain(fields["Source"]) == book["labels"][card_id], card_id
     chapters = [n for n in book["spine"] if n.startswith("chapter-")]
@@ -135,8 +136,27 @@ def test_each_card_names_its_chapter_as_the_book_does(built):
         assert title == f"Chapter {number} – {chapter.title}"
 
 
+def deck_media(apkg: Path) -> dict[str, bytes]:
+    """The deck's media by the names its fields use, as Anki's importer reads them."""
+    with zipfile.ZipFile(apkg) as z:
+        return {name: z.read(number) for number, name in json.loads(z.read("media")).items()}
+
+
+def test_each_image_is_the_same_bytes_in_the_deck_and_the_book(built):
+    source, deck, book, apkg = built
+    in_deck = deck_media(apkg)
+    shown = {name for fields in deck.values() for name in re.findall(r'<img src="([^"]+)"', " ".join(fields.values()))}
+    assert set(in_deck) == shown and shown  # the deck carries what its notes show, and they show the map
+    for name, data in in_deck.items():
+        assert book["raw"][f"EPUB/{name}"] == data, name  # the same file under the same name
+    # Each is a file of the source, byte for byte.
+    sources = {p.read_bytes() for p in (source.parent / "images").iterdir()}
+    pictures = {n: d for n, d in book["raw"].items() if n.endswith((".png", ".jpg")) and n != "EPUB/cover.png"}
+    assert set(pictures.values()) == sources and set(in_deck.values()) <= sources
+
+
 def test_every_fact_value_is_the_same_on_both_sides(built):
-    path, deck, book = built
+    path, deck, book, _ = built
     source = load(path)
     for card, raw in _raw_cards(source):
         for name in re.findall(r"\$\{([a-z0-9-]+)\}", raw):
@@ -154,6 +174,7 @@ def _dashes(text: str) -> str:
 def test_changing_one_fact_changes_exactly_its_places_in_both_outputs(tmp_path):
     source = tmp_path / "belenko-defection.yaml"
     shutil.copy(REAL_SOURCE, source)
+    copy_images(REAL_SOURCE, tmp_path)
     out = tmp_path / "out"
     out.mkdir()
     build(source, out)

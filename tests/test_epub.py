@@ -29,6 +29,7 @@ from lxml import etree
 from PIL import Image
 
 from conftest import REAL_SOURCE, ROOT, TINY, edit
+from helpers import built_book
 from exporter import __version__, content, cover, epub, load
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "epub" / "hostile.yaml"
@@ -117,7 +118,7 @@ def text(element: etree._Element) -> str:
 
 def build(source: Path, path: Path) -> tuple[content.Book, str]:
     loaded = load.load(source)
-    book = content.build(loaded.document)
+    book = content.build(loaded.document, media=loaded.media)
     epub.write(book, path, modified=MODIFIED, source_sha256=loaded.sha256)
     return book, loaded.sha256
 
@@ -481,6 +482,46 @@ def test_cover_image_with_its_own_page(tiny_book):
     assert svg.get("role") == "img" and svg.get("aria-label") == svg.find("svg:title", SVG).text == alt
 
 
+def test_every_image_is_a_manifest_item_of_its_sniffed_type_with_alt_text(any_book):
+    read, book = any_book.read, any_book.book
+    images = {i.get("href"): i.get("media-type") for i in read.manifest.values()
+              if i.get("media-type").startswith("image/") and i.get("href") != epub.COVER_IMAGE}
+    assert images == {name: image.media_type for name, image in book.media.items()}
+    for name, image in book.media.items():
+        data = read.files[posixpath.join(read.base, name)]
+        assert data == image.data
+        assert Image.open(io.BytesIO(data)).format == {"image/png": "PNG", "image/jpeg": "JPEG"}[image.media_type]
+    stored = {i.filename for i in read.infos if i.compress_type == zipfile.ZIP_STORED}
+    assert {posixpath.join(read.base, name) for name in book.media} <= stored  # compressed already
+    shown = set()
+    for page, root in read.pages.items():
+        for img in root.iterfind(".//x:img", NS):
+            assert img.get("alt", "").strip(), page  # a text alternative on every image
+            assert img.get("width") is None and img.get("height") is None and img.get("style") is None, page
+            shown.add(read.target(page, img.get("src"))[0])
+    assert shown == set(images)  # each shown, none missing
+
+
+def test_a_caption_makes_a_figure(built):
+    for name in ("hostile", "real"):
+        if name not in built:
+            continue
+        figures = [f for root in built[name].read.pages.values() for f in root.iterfind(".//x:figure", NS)]
+        assert figures, name
+        for figure in figures:
+            assert [child.tag.split("}")[1] for child in figure] == ["img", "figcaption"]
+            assert text(figure.find("x:figcaption", NS))
+    (caption,) = built["hostile"].read.pages["chapter-hostile-chapter.xhtml"].iterfind(".//x:figcaption", NS)
+    assert text(caption) == "A <b>caption</b> & “quotes” ]]> שלום 👩\u200d✈️"
+
+
+def test_the_accessibility_summary_speaks_of_the_images_there_are(built):
+    (tiny,) = built["tiny"].read.meta("schema:accessibilitySummary")
+    (hostile,) = built["hostile"].read.meta("schema:accessibilitySummary")
+    assert "The only image, the cover, has a text alternative." in tiny and not built["tiny"].book.media
+    assert "Every image, the cover included, has a text alternative" in hostile and built["hostile"].book.media
+
+
 # --- metadata -------------------------------------------------------------------------------
 
 
@@ -539,7 +580,7 @@ def test_same_input_gives_identical_bytes(tmp_path, tiny_book):
     first.parent.mkdir()
     second.parent.mkdir()
     epub.write(tiny_book.book, first, modified=MODIFIED, source_sha256=tiny_book.sha256)
-    rebuilt = content.build(load.load(TINY).document)  # a fresh Book, equal in content
+    rebuilt = built_book(load.load(TINY))  # a fresh Book, equal in content
     epub.write(rebuilt, second, modified=MODIFIED, source_sha256=tiny_book.sha256)
     assert first.read_bytes() == second.read_bytes() == tiny_book.path.read_bytes()
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["book.epub", "book.epub"]

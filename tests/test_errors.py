@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TINY, edit
+from conftest import TINY, edit, png
 from helpers import snapshot
 from exporter.cli import main
 from exporter.errors import SourceError
@@ -232,6 +232,66 @@ CASES = [
         "{path}:26:16: error: chapters[0].cards[1].cloze: malformed cloze near '{{c1::Hakodate Airport}.'; "
         "a deletion is written {{c1::hidden text}}",
     ]),
+    # --- images -----------------------------------------------------------------------------
+    ("image-missing-file.yaml", 1, [
+        "{path}:22:7: error: chapters[0].text: image file 'images/missing.png' not found; "
+        "its path is read from the folder of the source file",
+    ]),
+    ("image-web-address.yaml", 1, [  # the column of its '!', inside the scalar
+        "{path}:20:35: error: chapters[0].text: image 'https://example.org/map.png' is a web address; "
+        "nothing is downloaded: save the file in the source's folder and give its path, e.g. images/map.png",
+    ]),
+    ("image-absolute-path.yaml", 1, [
+        "{path}:22:7: error: chapters[0].text: image '/home/me/map.png' is an absolute path; "
+        "give the path from the source's folder, e.g. images/map.png",
+    ]),
+    ("image-outside-folder.yaml", 1, [
+        "{path}:25:17: error: chapters[0].cards[0].extra: image '../images/map.png' leaves the source's folder; "
+        "keep images in it (or below it) and give the path from there",
+    ]),
+    ("image-no-alt-text.yaml", 1, [
+        "{path}:25:34: error: chapters[0].cards[0].extra: image 'images/map.png' has no alt text; describe what it "
+        "shows between the brackets, for readers who cannot see it: ![A map of the route](images/route.png)",
+    ]),
+    ("image-not-an-image.yaml", 1, [
+        "{path}:22:7: error: chapters[0].text: image file 'images/not-an-image.png' is not a PNG or JPEG image; "
+        "save it as PNG (drawings, maps, charts) or JPEG (photographs)",
+    ]),
+    ("image-mislabelled.yaml", 1, [  # the bytes say PNG, whatever the name says
+        "{path}:22:7: error: chapters[0].text: image file 'images/map-named-jpg.jpg' is a PNG image but named .jpg; "
+        "rename it to end in .png",
+    ]),
+    ("image-svg.yaml", 1, [
+        "{path}:22:7: error: chapters[0].text: image file 'images/drawing.svg' is an SVG drawing, which is not "
+        "accepted (Kindle conversion and the Anki phone apps do not show SVG reliably); export it as PNG",
+    ]),
+    ("image-gif.yaml", 1, [
+        "{path}:22:7: error: chapters[0].text: image file 'images/animation.gif' is a GIF file, not PNG or JPEG; "
+        "save it as PNG (drawings, maps, charts) or JPEG (photographs)",
+    ]),
+    ("image-damaged.yaml", 1, [
+        "{path}:22:7: error: chapters[0].text: image file 'images/cut-off.png' is a damaged PNG "
+        "(its 'IDAT' chunk is cut off or corrupt); save or export it again",
+    ]),
+    ("image-caption-on-card.yaml", 1, [
+        "{path}:24:28: error: chapters[0].cards[0].answer: image 'images/map.png' has a caption, which shows only "
+        "under an image that stands in a paragraph of its own in a text (a blank line before and after it); "
+        "here, say it in the words around the image",
+    ]),
+    ("image-caption-in-a-sentence.yaml", 1, [
+        "{path}:21:7: error: chapters[0].text: image 'images/map.png' has a caption, which shows only under an "
+        "image that stands in a paragraph of its own in a text (a blank line before and after it); "
+        "put it there, or drop the caption",
+    ]),
+    ("image-malformed.yaml", 1, [
+        "{path}:22:7: error: chapters[0].text: '![' starts an image, but what follows is not "
+        "![alt text](path \"optional caption\") (a path has no spaces or parentheses); "
+        "to show '![' as text, write '\\!['",
+    ]),
+    ("image-in-a-title.yaml", 1, [
+        "{path}:18:25: error: chapters[0].title: an image cannot stand in a 'title' (it is shown as plain text "
+        "or a label); put it in a text, a card or an entry's description",
+    ]),
     # --- many at once -----------------------------------------------------------------------
     ("several-problems.yaml", 1, [
         "{path}:6:13: error: book.language: 'English' is not a language tag; use e.g. 'en' or 'en-GB'",
@@ -271,8 +331,12 @@ def assert_untouched(previous: Path, before: dict[str, bytes]) -> None:
 
 
 def test_every_broken_file_has_an_expectation():
-    assert sorted(p.name for p in BROKEN.iterdir()) == sorted(NAMES)
+    assert sorted(p.name for p in BROKEN.iterdir() if p.is_file()) == sorted(NAMES)
     assert len(NAMES) == len(set(NAMES)) >= 34
+    # The images folder holds only the files the image cases show, each shown by one of them.
+    shown = " ".join((BROKEN / name).read_text("utf-8") for name in NAMES if name.startswith("image-"))
+    assert [p.name for p in BROKEN.iterdir() if p.is_dir()] == ["images"]
+    assert all(f"images/{p.name}" in shown for p in (BROKEN / "images").iterdir())
 
 
 @pytest.mark.parametrize(("name", "status", "lines"), CASES, ids=NAMES)
@@ -596,3 +660,16 @@ def test_source_is_unreadable(runner, shared_dir):
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == f"{source}: error: cannot read: Permission denied\n"
+
+
+def test_image_is_unreadable(runner, shared_dir):
+    source, image = shared_dir / "tiny.yaml", shared_dir / "map.png"
+    source.write_text(source.read_text("utf-8").replace(
+        "It was a civil airport.", "It was a civil airport. ![A map](map.png)"), "utf-8")
+    image.write_bytes(png(2, 2))
+    image.chmod(0o000)
+    with unprivileged():
+        result = runner.invoke(main, ["check", str(source)])
+    assert_failed(result, 1, expected_stderr([
+        "{path}:30:40: error: chapters[0].cards[0].extra: image file 'map.png' cannot be read (Permission denied)",
+    ], source))

@@ -19,7 +19,8 @@ from anki.collection import (Collection, ExportAnkiPackageOptions, ImportAnkiPac
                              ImportAnkiPackageRequest)
 from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition
 
-from conftest import edit
+from conftest import REAL_SOURCE, copy_images, edit
+from helpers import built_book
 from exporter import anki, manifest
 from exporter.cli import main
 from test_anki import history, notes_by_id, study
@@ -362,7 +363,8 @@ def test_a_fresh_import_files_each_chapter_and_part_in_a_subdeck(runner, col, ti
 
 def test_chapter_decks_sort_in_book_order(tmp_path):
     source = tmp_path / "real.yaml"
-    shutil.copy(Path(__file__).resolve().parent.parent / "source" / "belenko-defection.yaml", source)
+    shutil.copy(REAL_SOURCE, source)
+    copy_images(REAL_SOURCE, tmp_path)
     by_chapter(source)
     book = _book(source)
     names = list(anki.deck_names(book).values())
@@ -377,9 +379,9 @@ def test_chapter_decks_sort_in_book_order(tmp_path):
 
 
 def _book(source: Path):
-    from exporter import content, load
+    from exporter import load
 
-    return content.build(load.load(source).document)
+    return built_book(load.load(source))
 
 
 def test_switching_layout_leaves_the_cards_you_have_where_they_are(runner, col, tiny, out):

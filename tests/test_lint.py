@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import edit
+from conftest import edit, png
 from exporter import rules
 from exporter.cli import main
 
@@ -250,3 +250,32 @@ def test_real_source_passes_strict(runner):
     result = runner.invoke(main, ["check", "--strict", str(REAL_SOURCE)])
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
+
+
+# --- images -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("width", "height", "noise", "size"), [
+    (2000, 8, False, "2000 × 8 px (more than 1920 on its longer side)"),
+    (8, 1921, False, "8 × 1921 px (more than 1920 on its longer side)"),
+    (1500, 1500, True, "2.1 MB (more than 2 MB)"),
+])
+def test_a_large_image_is_a_located_warning_once(runner, tiny, tmp_path, width, height, noise, size):
+    (tmp_path / "big.png").write_bytes(png(width, height, noise=noise))
+    edit(tiny, "It was a civil airport.", "It was a civil airport. ![A map](big.png)")
+    edit(tiny, "answer: In crates", "answer: In crates ![A map](big.png)")  # the same file again: one warning
+    result = check(runner, tiny)
+    assert result.exit_code == 0
+    assert result.stderr == (
+        f"{tiny}:30:40: warning: chapters[0].cards[0].extra: image 'big.png' is {size}: no reader shows more, "
+        "and every copy of the deck and the book carries it; save it at 1920 px or less on its longer side "
+        "(JPEG for photographs)\n")
+    assert result.stdout == f"{tiny}: ok with 1 warning (large-image 1)\n"
+    assert check(runner, tiny, "--strict").exit_code == 1
+
+
+def test_an_image_of_1920_px_is_not_large(runner, tiny, tmp_path):
+    (tmp_path / "map.png").write_bytes(png(1920, 1920))
+    edit(tiny, "It was a civil airport.", "It was a civil airport. ![A map](map.png)")
+    assert (check(runner, tiny, "--strict").exit_code, check(runner, tiny).stderr) == (0, "")
+

@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from conftest import REAL_SOURCE, edit
+from conftest import REAL_SOURCE, copy_images, edit
+from helpers import built_book
 from exporter import anki, content, passages, rules
 from exporter.cli import main
 from exporter.load import load
@@ -74,7 +75,7 @@ def sectioned(tiny):
 
 
 def cards_of(path) -> dict[str, content.StudyCard]:
-    return {card.id: card for card in content.build(load(path).document).cards}
+    return {card.id: card for card in built_book(load(path)).cards}
 
 
 def test_a_card_is_tied_to_the_section_holding_its_answer(sectioned):
@@ -106,7 +107,7 @@ def test_a_card_may_name_its_section(sectioned, runner):
 
 
 def test_a_section_heading_shows_as_written_and_is_anchored(sectioned):
-    (chapter, *_) = content.build(load(sectioned).document).chapters
+    (chapter, *_) = built_book(load(sectioned)).chapters
     assert [(p.id, p.title) for p in chapter.passages] == [
         ("", ""), ("at-the-airport", "At the airport"), ("off-the-runway", "Off the runway")]
     assert '<h2 id="sec-off-the-runway">Off the runway</h2>\n<p>It ran off the <em>end</em>' in chapter.html
@@ -114,7 +115,7 @@ def test_a_section_heading_shows_as_written_and_is_anchored(sectioned):
 
 
 def test_the_deck_names_the_section_in_the_source_field(sectioned):
-    book = content.build(load(sectioned).document)
+    book = built_book(load(sectioned))
     (note,) = [n for n in anki.deck_notes(book) if n.card.id == "landing-airport"]
     assert note.fields[anki.FIELDS["question"].index("Source")] == "Chapter 1 – The Landing › At the airport"
 
@@ -125,7 +126,7 @@ def test_the_deck_names_the_section_in_the_source_field(sectioned):
 def note_fingerprints(path) -> tuple[dict[str, str], dict[str, str]]:
     """Each card's fingerprint in the real deck (what decides "changed" on the next build),
     and the chapter or part each card is in."""
-    book = content.build(load(path).document)
+    book = built_book(load(path))
     notes, _ = anki.fingerprints(anki.Deck.of(book))
     return notes, {card.id: section.id for section in book.sections for card in section.cards}
 
@@ -143,6 +144,7 @@ EDITS = {  # chapter id → (text as it is in the real source, as edited)
 def test_editing_a_chapter_changes_no_card_of_another(chapter, tmp_path):
     source = tmp_path / REAL_SOURCE.name
     shutil.copy(REAL_SOURCE, source)
+    copy_images(REAL_SOURCE, tmp_path)
     before, where = note_fingerprints(source)
     edit(source, *EDITS[chapter])
     after, _ = note_fingerprints(source)
@@ -154,7 +156,7 @@ def test_editing_a_chapter_changes_no_card_of_another(chapter, tmp_path):
 
 def test_every_card_of_the_real_source_is_taught_by_its_passage():
     """Following a card's way back leads to a passage that says its answer."""
-    book = content.build(load(REAL_SOURCE).document)
+    book = built_book(load(REAL_SOURCE))
     sectioned = [chapter for chapter in book.chapters if len(chapter.passages) > 1]
     assert len(sectioned) >= len(book.chapters) // 2  # the long chapters have sections
     assert sum(bool(card.passage) for card in book.cards) >= len(book.cards) // 2  # most cards, a section

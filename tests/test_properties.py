@@ -16,6 +16,7 @@ PROPERTY_SCALE=20 multiplies every example count, for a deeper search than the s
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -28,7 +29,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import REAL_SOURCE, TINY, synthetic
+from conftest import REAL_SOURCE, TINY, copy_images, png, synthetic
 from exporter.build import build
 from exporter.cli import main
 from exporter.load import load
@@ -50,7 +51,7 @@ SPECIAL = [
     "<", ">", "&", "&amp;", "&#123;", "]]>", "<![CDATA[", "<!--", "-->", "<b>", "</p>", "<script>alert(1)</script>",
     "{{", "}}", "{", "}", "::", "c1::", "{{c1::x}}", "$", "$ {", "%", "*", "**", "_", "__", "`", "```", "~~",
     '"', "'", "\\", "[", "](", ")", "[a](javascript:alert(1))", "[b](https://example.org/?a=1&b=2)",
-    "<https://example.org>", "![img](x.png)", "#", "## ", "> ", "- ", "1. ", "|", "| a | b |\n|---|---|", "---",
+    "<https://example.org>", "#", "## ", "> ", "- ", "1. ", "|", "| a | b |\n|---|---|", "---",
     "--", "...", "(c)", "\n", "\n\n", "\t", "  \n", "\r\n",
     "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202e", "\u2028", "\u2029", "\ufeff", "\u00ad", "\u00a0",
     "e\u0301", "\u0301", "\U0001f600", "\U0001f469\u200d\U0001f469\u200d\U0001f467", "\U0001f1ef\U0001f1f5",
@@ -64,16 +65,36 @@ ANY_CHAR = st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")).filter(
 CHAR = st.one_of(ANY_CHAR, st.sampled_from("\t\n aé<>&*_`[]()#{}:;$!\"'\\|~-.,?"))
 
 
+# An image, put only where images may stand (build_document writes x.png beside the source).
+IMAGE = "![img](x.png)"
+
+
 def _no_fact_refs(text: str) -> str:
     while "${" in text:
         text = text.replace("${", "$ {")
     return text
 
 
+def _no_images(text: str) -> str:
+    """'![' that pieces make by chance would be an image (or a malformed one) where none may be."""
+    while "![" in text:
+        text = text.replace("![", "! [")
+    return text
+
+
 def texts(min_size: int = 1, max_pieces: int = 6, special: list[str] = SPECIAL):
     """Text of 1..max_pieces pieces, each a short run of any characters or a special piece."""
     piece = st.one_of(st.text(CHAR, min_size=1, max_size=8), st.sampled_from(special))
-    return st.lists(piece, min_size=min_size, max_size=max_pieces).map("".join).map(_no_fact_refs)
+    return st.lists(piece, min_size=min_size, max_size=max_pieces).map("".join).map(_no_fact_refs).map(_no_images)
+
+
+def with_image(draw, text: str) -> str:
+    """Text with an image put in it somewhere, or not."""
+    if not draw(st.booleans()):
+        return text
+    inside = [m.span() for m in re.finditer(r"\$\{[^{}]*\}", text)]  # never inside a ${fact}
+    at = draw(st.sampled_from([i for i in range(len(text) + 1) if not any(a < i < b for a, b in inside)]))
+    return text[:at] + IMAGE + text[at:]
 
 
 def visible(text: str) -> str:
@@ -104,8 +125,13 @@ CLOZE_CHAR = CHAR.filter(lambda c: c not in CLOZE_UNSAFE)
 
 
 def cloze_texts(min_size: int = 0):
-    piece = st.one_of(st.text(CLOZE_CHAR, min_size=1, max_size=8), st.sampled_from(CLOZE_SPECIAL))
-    return st.lists(piece, min_size=min_size, max_size=3).map("".join).map(_no_fact_refs)
+    piece = st.one_of(st.text(CLOZE_CHAR, min_size=1, max_size=8), st.sampled_from(CLOZE_SPECIAL + [IMAGE]))
+    return st.lists(piece, min_size=min_size, max_size=3).map("".join).map(_no_fact_refs).map(_images_whole)
+
+
+def _images_whole(text: str) -> str:
+    """No '![' but those of whole images."""
+    return IMAGE.join(_no_images(part) for part in text.split(IMAGE))
 
 
 @st.composite
@@ -114,14 +140,17 @@ def clozes(draw) -> tuple[str, int]:
     n = draw(st.integers(1, 3))
     numbers = list(range(1, n + 1)) + draw(st.lists(st.integers(1, n), max_size=1))  # cN may repeat
     numbers = draw(st.permutations(numbers))
-    out = [draw(cloze_texts())]
+    # Backticks around deletions would make code spans, in which a deletion is text (that is
+    # tested on its own, in test_reliability): here every deletion must make its card.
+    around = cloze_texts().map(lambda text: text.replace("`", "'"))
+    out = [draw(around)]
     for number in numbers:
         hidden = draw(cloze_texts(min_size=1))
         hint = draw(st.one_of(st.just(""), cloze_texts(min_size=1).map(lambda s: "::" + s)))
         if blank((hidden + hint).split("::")[0]):
             hidden = "x" + hidden  # what a deletion hides is before its first '::', and not blank
         out.append(f"{{{{c{number}::{hidden}{hint}}}}}")
-        out.append(draw(cloze_texts()))
+        out.append(draw(around))
     return _no_fact_refs("".join(out)), n  # '$' before a deletion would read as '${
 
 
@@ -141,10 +170,12 @@ def documents(draw) -> tuple[dict, dict]:
     facts = draw(st.dictionaries(slugs(), texts(max_pieces=3).map(lambda s: s.replace("{", "(").replace("}", ")"))
                                  .map(visible), max_size=3))
 
-    def text(optional: bool = False, **kw) -> str:
+    def text(optional: bool = False, images: bool = False, **kw) -> str:
+        """Any text; `images`: in a field that may show images (model.py: IMAGE_FIELDS)."""
         value = draw(texts(min_size=0 if optional else 1, **kw))
         value = value if optional else visible(value)
-        return with_facts(draw, value, facts) if value else value
+        value = with_facts(draw, value, facts) if value else value
+        return with_image(draw, value) if images and value else value
 
     def cards(max_size: int) -> list[dict]:
         out = []
@@ -155,10 +186,10 @@ def documents(draw) -> tuple[dict, dict]:
                 card["cloze"] = cloze
                 expected["cards"] += n
             else:
-                card["question"], card["answer"] = text(), text()
+                card["question"], card["answer"] = text(images=True), text(images=True)
                 expected["cards"] += 1
             if draw(st.booleans()):
-                card["extra"] = text(optional=True)
+                card["extra"] = text(optional=True, images=True)
             if draw(st.booleans()):
                 card["tags"] = draw(st.lists(st.from_regex(r"[a-z0-9]{1,4}(::[a-z0-9]{1,4}){0,2}", fullmatch=True),
                                              max_size=3))
@@ -179,20 +210,23 @@ def documents(draw) -> tuple[dict, dict]:
     if facts:
         doc["facts"] = facts
     doc["chapters"] = [
-        {"id": new_id(), "title": text(), "text": text(max_pieces=12), "cards": cards(4)}
+        {"id": new_id(), "title": text(), "text": text(max_pieces=12, images=True), "cards": cards(4)}
         for _ in range(draw(st.integers(1, 3)))
     ]
     parts = {
-        "timeline": ("events", lambda: {"id": new_id(), "date": text(), "event": text()}),
-        "people": ("people", lambda: {"id": new_id(), "name": text(), "role": text(), "text": text(optional=True)}),
-        "glossary": ("terms", lambda: {"id": new_id(), "term": text(), "definition": text()}),
-        "faq": ("questions", lambda: {"id": new_id(), "question": text(), "answer": text()}),
-        "factors": ("factors", lambda: {"id": new_id(), "factor": text(), "description": text(), "impact": text()}),
+        "timeline": ("events", lambda: {"id": new_id(), "date": text(), "event": text(images=True)}),
+        "people": ("people", lambda: {"id": new_id(), "name": text(), "role": text(images=True),
+                                     "text": text(optional=True, images=True)}),
+        "glossary": ("terms", lambda: {"id": new_id(), "term": text(), "definition": text(images=True)}),
+        "faq": ("questions", lambda: {"id": new_id(), "question": text(images=True), "answer": text(images=True)}),
+        "factors": ("factors", lambda: {"id": new_id(), "factor": text(), "description": text(images=True),
+                                        "impact": text(images=True)}),
     }
     for kind, (entries, entry) in parts.items():
         if not draw(st.booleans()):
             continue
-        part = {"title": text(), "text": text(optional=True), entries: [entry() for _ in range(draw(st.integers(1, 3)))]}
+        part = {"title": text(), "text": text(optional=True, images=True),
+                entries: [entry() for _ in range(draw(st.integers(1, 3)))]}
         if kind == "glossary":
             expected["notes"] += len(part[entries])
             expected["cards"] += 2 * len(part[entries])
@@ -224,6 +258,18 @@ def xml_problems(epub: Path) -> list[str]:
     return problems
 
 
+def deck_images(work: Path) -> tuple[set[str], set[str]]:
+    """After anki_import: the file names the notes' fields show, and those in the media folder."""
+    from anki.collection import Collection
+
+    col = Collection(str(work / "collection.anki2"))
+    try:
+        fields = " ".join(" ".join(col.get_note(nid).fields) for nid in col.find_notes(""))
+        return set(re.findall(r'<img src="([^"]+)"', fields)), set(os.listdir(col.media.dir()))
+    finally:
+        col.close()
+
+
 def anki_import(apkg: Path, work: Path) -> tuple[int, int, set[str]]:
     """Notes, cards and note ids after importing the package into a new Anki collection."""
     from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
@@ -240,6 +286,7 @@ def anki_import(apkg: Path, work: Path) -> tuple[int, int, set[str]]:
 def build_document(text: str, work: Path):
     source, out = work / "source.yaml", work / "out"
     source.write_text(text, "utf-8")
+    (work / "x.png").write_bytes(png(3, 2))  # what IMAGE shows
     out.mkdir()
     return build(source, out)
 
@@ -259,6 +306,11 @@ def test_any_valid_document_builds_into_xml_pages_and_an_importable_deck(generat
         notes, cards, ids = anki_import(apkg, work)
         assert (notes, cards) == (expected["notes"], expected["cards"])
         assert ids == expected["ids"]
+        # The deck carries exactly the images its notes show, and Anki takes every one in.
+        shown, stored = deck_images(work)
+        with zipfile.ZipFile(apkg) as z:
+            assert set(json.loads(z.read("media")).values()) == shown <= stored
+        event(f"images shown in the deck: {len(shown)}")
 
 
 @settings(max_examples=examples(10), **SETTINGS)
@@ -318,6 +370,7 @@ def test_control_characters_in_the_file_are_refused_with_a_located_error(control
     with tempfile.TemporaryDirectory(prefix="exporter-prop-") as tmp:
         path = Path(tmp) / "source.yaml"
         path.write_bytes((text[:at] + control + text[at:]).encode("utf-8"))
+        (Path(tmp) / "x.png").write_bytes(png(3, 2))
         for command in ("check", "build"):
             args = [command, str(path)] + (["-o", tmp] if command == "build" else [])
             assert_refused_for_control_character(CliRunner().invoke(main, args, env={"EXPORTER_DEBUG": "1"}), str(path))
@@ -353,6 +406,7 @@ def test_control_characters_in_values_are_refused_with_a_located_error(control, 
     with tempfile.TemporaryDirectory(prefix="exporter-prop-") as tmp:
         path = Path(tmp) / "source.yaml"
         path.write_text(text, "utf-8")
+        (Path(tmp) / "x.png").write_bytes(png(3, 2))
         for command in ("check", "build"):
             args = [command, str(path)] + (["-o", tmp] if command == "build" else [])
             assert_refused_for_control_character(CliRunner().invoke(main, args, env={"EXPORTER_DEBUG": "1"}), str(path))
@@ -370,6 +424,7 @@ def test_any_edition_matching_the_pattern_builds_or_is_refused_with_a_located_er
     with tempfile.TemporaryDirectory(prefix="exporter-prop-") as tmp:
         path = Path(tmp) / "source.yaml"
         path.write_text(text, "utf-8")
+        (Path(tmp) / "x.png").write_bytes(png(3, 2))
         out = Path(tmp) / "out"
         out.mkdir()
         result = CliRunner().invoke(main, ["build", str(path), "-o", str(out)], env={"EXPORTER_DEBUG": "1"})
@@ -471,6 +526,7 @@ def test_a_damaged_source_is_checked_without_a_traceback(damaged, strict):
     with tempfile.TemporaryDirectory(prefix="exporter-prop-") as tmp:
         path = Path(tmp) / "source.yaml"
         path.write_bytes(data)
+        copy_images(BASE_PATH, Path(tmp))
         args = ["check", str(path)] + (["--strict"] if strict else [])
         result = CliRunner().invoke(main, args, env={"EXPORTER_DEBUG": "1"})
         assert_clean_outcome(result, str(path), "check")
@@ -483,6 +539,7 @@ def test_a_damaged_source_is_built_or_refused_without_a_traceback(damaged):
     with tempfile.TemporaryDirectory(prefix="exporter-prop-") as tmp:
         path, out = Path(tmp) / "source.yaml", Path(tmp) / "out"
         path.write_bytes(data)
+        copy_images(BASE_PATH, Path(tmp))
         out.mkdir()
         result = CliRunner().invoke(main, ["build", str(path), "-o", str(out)], env={"EXPORTER_DEBUG": "1"})
         assert_clean_outcome(result, str(path), "build")

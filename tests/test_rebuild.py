@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, TINY, edit, synthetic
+from conftest import ROOT, TINY, edit, png, synthetic
 from exporter.cli import main
 
 
@@ -137,7 +137,14 @@ def test_watch_rebuilds_on_save_and_survives_a_broken_save(tiny, out):
         assert (out / "tiny-book.apkg").exists()
         tiny.write_text(good.replace("answer: In crates", "answer: In boxes"), "utf-8")
         watch.wait_for(r"^1 card changed")
+        # An image the source shows is watched too: saving it rebuilds the card that shows it.
+        (tiny.parent / "map.png").write_bytes(png(2, 2))
+        tiny.write_text(good.replace("It was a civil airport.", "It was a civil airport. ![A map](map.png)"), "utf-8")
+        watch.wait_for(r"^  landing-airport")
+        (tiny.parent / "map.png").write_bytes(png(2, 2, 255))
+        watch.wait_for(r"^  landing-airport")
         assert watch.proc.poll() is None, "watch must keep running"
+    assert not any("Traceback" in line for line in watch.seen)
 
 
 @pytest.mark.parametrize("where", ["a-missing-folder", "default-outside-the-project"])

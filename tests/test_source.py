@@ -13,7 +13,8 @@ from exporter.load import load
 
 @pytest.fixture(scope="module")
 def book() -> content.Book:
-    return content.build(load(REAL_SOURCE).document)
+    loaded = load(REAL_SOURCE)
+    return content.build(loaded.document, media=loaded.media)
 
 
 @pytest.fixture(scope="module")
