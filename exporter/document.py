@@ -132,14 +132,16 @@ class Chapter(Node, frozen=True):
 
 class Event(Node, frozen=True):
     id: Slug
-    date: Text
+    date: Text  # as shown, e.g. "6 September 1976": not a date to compute with
     event: Text
 
 
 class Term(Node, frozen=True):
+    """A glossary entry: one note studied both ways."""
+
     id: Slug
     term: Text
-    definition: Text
+    definition: Text  # also a question's prompt, the other way round
 
 
 class Person(Node, frozen=True):
@@ -150,6 +152,8 @@ class Person(Node, frozen=True):
 
 
 class Question(Node, frozen=True):
+    """A question of the FAQ (not a card: its answer is prose)."""
+
     id: Slug
     question: Text
     answer: Text
