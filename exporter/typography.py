@@ -19,6 +19,7 @@ import unicodedata
 from datetime import date
 
 TAG = re.compile(r"(<[^>]*>)")
+DIGIT = re.compile(r"\d")
 # A range between two numbers (1976-1980, 100-150) or two roman numerals (I-IV) takes an
 # en dash. Never inside a longer chain: 1976-09-06 is a date, not two ranges.
 NUMBER_RANGE = re.compile(r"(?<![\w-])(\d+)-(\d+)(?![\w-])")
@@ -40,6 +41,8 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 
 def apply(html: str) -> str:
     """Rendered HTML with en dashes in ranges and unbreakable runs wrapped."""
+    if "<" not in html:  # most card text: no tags to step around
+        return _text(html)
     parts = TAG.split(html)
     for i in range(0, len(parts), 2):  # even items are text, odd ones tags
         if parts[i]:
@@ -48,9 +51,13 @@ def apply(html: str) -> str:
 
 
 def _text(text: str) -> str:
-    text = NUMBER_RANGE.sub("\\1\u2013\\2", text)
-    text = ROMAN_RANGE.sub("\\1\u2013\\2", text)
-    return UNBREAKABLE.sub(lambda m: f'<span class="nowrap">{m.group()}</span>', text)
+    # Each rule needs a hyphen or a digit to match: most text has neither and is left at once.
+    if "-" in text:
+        text = NUMBER_RANGE.sub("\\1\u2013\\2", text)
+        text = ROMAN_RANGE.sub("\\1\u2013\\2", text)
+    if DIGIT.search(text):
+        text = UNBREAKABLE.sub(lambda m: f'<span class="nowrap">{m.group()}</span>', text)
+    return text
 
 
 def prose_date(iso: str) -> str:
