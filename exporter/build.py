@@ -148,16 +148,16 @@ class _issuing:
     def __init__(self, book_id: str):
         self.book_id = book_id
         self.report = Report()
-        self.lock: Any = None  # a filelock.FileLock while held
+        self.lock: Any = None  # the held lock's context manager
 
     def __enter__(self) -> Report:
-        from filelock import FileLock, Timeout
+        from exporter.locking import Timeout, held
 
         path = manifest.record_path(self.book_id).with_suffix(".lock")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.lock = FileLock(path, timeout=LOCK_WAIT)
-            self.lock.acquire()
+            self.lock = held(path, LOCK_WAIT)
+            self.lock.__enter__()
         except Timeout:
             raise WriteError(str(path), f"another build of '{self.book_id}' has held this lock for "
                              f"{LOCK_WAIT} s; wait for it to finish, or stop it") from None
@@ -171,7 +171,7 @@ class _issuing:
 
     def __exit__(self, *exc) -> None:
         if self.lock is not None:
-            self.lock.release()
+            self.lock.__exit__(None, None, None)
 
 
 def _previous(paths: tuple[Path, Path, Path], report: Report) -> tuple[manifest.Manifest | None, bool]:

@@ -7,16 +7,13 @@ are imported inside the commands, so `check` never loads genanki or ebooklib.
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
 from pathlib import Path
 
 import click
 
 from exporter import __version__, wording
-
-from exporter.entry import DEFAULT_OUTPUT, DEFAULT_SOURCE, up_to_date_line
+from exporter.entry import DEFAULT_OUTPUT, DEFAULT_SOURCE
+from exporter.say import checked, describe, failure, stopped_by_signals
 
 source_argument = click.argument("source", default=DEFAULT_SOURCE, type=click.Path(readable=False, path_type=Path))
 def _not_empty(_ctx, _param, value):
@@ -42,66 +39,16 @@ class Failed(click.ClickException):
         click.echo(self.message, err=True)
 
 
-# How to choose another, for each thing a UsageError can be about.
-CHOOSE_ANOTHER = {
-    "source": f"check the path (default: {DEFAULT_SOURCE})",
-    "output": "choose an output directory with -o",
-    "preview": "choose another file with -o",
-    "new": "choose another path",
-    "collection": "",
-}
-
-
 def run(action):
-    """Call action(), turning domain errors into messages and exit codes instead of tracebacks."""
-    from exporter.errors import Interrupted, NoteTypeChange, SourceError, UsageError, WriteError
-
-    previous = _stop_on_signals()
-    try:
-        return action()
-    except SourceError as e:
-        n = len(e.problems)
-        raise Failed(f"{e}\n{n} problem{'s' if n != 1 else ''} found.", 1) from None
-    except UsageError as e:
-        hint = CHOOSE_ANOTHER.get(e.subject)
-        raise Failed(f"{e.path}: error: {e.message}" + (f"; {hint}" if hint else ""), 2) from None
-    except WriteError as e:
-        raise Failed(f"{e.path}: error: {e.message}; {UNCHANGED}", 1) from None
-    except NoteTypeChange as e:
-        raise Failed(wording.schema_change(e, UNCHANGED), 1) from None
-    except KeyboardInterrupt:
-        raise Failed(f"interrupted; {UNCHANGED}", 130) from None
-    except Interrupted as e:
-        raise Failed(f"stopped by signal {e.signal_number}; {UNCHANGED}", 128 + e.signal_number) from None
-    except OSError as e:
-        where = e.filename or "output"
-        raise Failed(f"{where}: error: {e.strerror or e}; {UNCHANGED}", 1) from None
-    except Exception as e:  # a bug: say so briefly rather than dump a traceback on the user
-        if os.environ.get("EXPORTER_DEBUG"):
-            raise
-        raise Failed(f"error: internal error ({type(e).__name__}: {e}); {UNCHANGED} "
-                     "Run with EXPORTER_DEBUG=1 for details and please report it.", 3) from None
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-UNCHANGED = "previous outputs are unchanged."
-
-
-def _stop_on_signals() -> dict:
-    """SIGTERM and SIGHUP stop the work as Ctrl-C does: temporary files go, outputs stay."""
-    from exporter.errors import Interrupted
-
-    def stop(number, _frame):
-        raise Interrupted(number)
-
-    previous = {}
-    for name in ("SIGTERM", "SIGHUP"):
-        number = getattr(signal, name, None)
-        if number is not None and threading.current_thread() is threading.main_thread():
-            previous[number] = signal.signal(number, stop)
-    return previous
+    """Call action(), turning errors into messages and exit codes instead of tracebacks (say.py)."""
+    with stopped_by_signals():
+        try:
+            return action()
+        except BaseException as e:  # say.failure raises again what is not ours to word
+            if isinstance(e, SystemExit):
+                raise
+            message, code = failure(e)
+            raise Failed(message, code) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -160,22 +107,12 @@ def check(source: Path, strict: bool) -> None:
     """
     from exporter.build import check as check_source
 
-    checked = run(lambda: check_source(source, strict=strict))
-    warnings = checked.warnings
+    warnings, last, code = checked(source, run(lambda: check_source(source, strict=strict)))
     for warning in warnings:
-        click.echo(str(warning), err=True)
-    count = _n(len(warnings), "warning")
-    if checked.failed:
-        raise Failed(f"{count} (--strict makes them errors): {by_rule(warnings)}.", 1)
-    click.echo(f"{source}: ok with {count} ({by_rule(warnings)})" if warnings else f"{source}: ok")
-
-
-def by_rule(warnings) -> str:
-    """How many warnings each rule gave, most first: 'long-answer 2, no-subject 1'."""
-    from collections import Counter
-
-    counts = Counter(w.rule for w in warnings)
-    return ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+        click.echo(warning, err=True)
+    if code:
+        raise Failed(last, code)
+    click.echo(last)
 
 
 @main.command()
@@ -315,47 +252,4 @@ def schema() -> None:
 
     click.echo(schema_json())
 
-
-def describe(report) -> str:
-    """The build summary, in words a learner understands."""
-    if report.unchanged:
-        return up_to_date_line(report.outputs)
-    lines = [f"Wrote {p} ({_size(p.stat().st_size)})" for p in report.outputs]
-    c = report.counts
-    total = c.get("question", 0) + c.get("cloze", 0) + c.get("term", 0)
-    images = f"; {_n(c['images'], 'image')}" if c.get("images") else ""
-    lines.append(
-        f"{_n(c.get('chapters', 0), 'chapter')}; {_n(total, 'note')}: {c.get('question', 0)} question, "
-        f"{c.get('cloze', 0)} cloze, {c.get('term', 0)} glossary (studied both ways){images}."
-    )
-    if report.first_build:
-        lines.append(f"First build: import the .apkg into Anki (File > Import) to get the deck \"{report.deck_name}\".")
-        return "\n".join(lines)
-    if report.changed:
-        lines.append(f"{_n(len(report.changed), 'card')} changed: re-import the deck and Anki updates "
-                     f"{'it' if len(report.changed) == 1 else 'them'} in place, keeping your reviews.")
-        lines.append("  " + ", ".join(report.changed))
-    if report.added:
-        lines.append(f"{_n(len(report.added), 'card')} added: re-import the deck to get "
-                     f"{'it' if len(report.added) == 1 else 'them'}.")
-        lines.append("  " + ", ".join(report.added))
-    if report.removed:
-        lines.append(f"{_n(len(report.removed), 'card')} removed from the source: "
-                     f"{', '.join(report.removed)}. Anki keeps removed cards on import; to delete them, "
-                     f"search the browser for: {report.removed_search}")
-    if report.styling_changed:
-        lines.append(f"Card styling changed ({', '.join(report.styling_changed)}): re-import to update it.")
-    lines += wording.migrated(report.migrated) + wording.deck_changes(report.decks)
-    if not (report.changed or report.added or report.removed or report.styling_changed or report.migrated
-            or report.decks.renamed or report.decks.layout):
-        lines.append("No card changed since the last build: re-importing the deck changes nothing.")
-    return "\n".join(lines)
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def _size(size: int) -> str:
-    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
 
 from conftest import ROOT
 from exporter import __version__
@@ -135,3 +138,40 @@ def test_new_never_overwrites(runner, tmp_path):
     assert result.exit_code == 2
     assert result.stderr == f"{path}: error: already exists; the starter source never overwrites a file; choose another path\n"
     assert path.read_text() == "my work\n"
+
+
+# The plainest build and check are run by the entry point without click (entry.py); they must
+# say exactly what the CLI says.
+PLAIN = {
+    "check": ["check", "tests/data/tiny.yaml"],
+    "check --strict, warned": ["check", "--strict", "{warned}"],
+    "check, warned": ["check", "{warned}"],
+    "check, broken": ["check", "tests/broken/bad-id.yaml"],
+    "check, missing": ["check", "no-such.yaml"],
+    "build": ["build", "tests/data/tiny.yaml", "-o", "{out}"],
+    "build --output=": ["build", "--output={out}", "tests/data/tiny.yaml"],
+    "build, broken": ["build", "tests/broken/bad-id.yaml", "-o", "{out}"],
+    "build into a file": ["build", "tests/data/tiny.yaml", "-o", "README.md"],
+}
+
+
+@pytest.mark.parametrize("case", list(PLAIN))
+def test_the_plain_commands_say_what_the_cli_says(case, tmp_path):
+    warned = tmp_path / "warned.yaml"
+    warned.write_text((ROOT / "tests" / "data" / "tiny.yaml").read_text("utf-8").replace(
+        "facts:\n", "facts:\n  spare: unused\n", 1), "utf-8")
+    said = []
+    for way in ("entry", "cli"):
+        out = tmp_path / "out"
+        shutil.rmtree(out, ignore_errors=True)
+        args = [a.format(out=out, warned=warned) for a in PLAIN[case]]
+        env = {**os.environ, "EXPORTER_STATE_DIR": str(tmp_path / f"state-{way}")}
+        if way == "entry":
+            result = subprocess.run([sys.executable, "-m", "exporter", *args], capture_output=True, text=True,
+                                    cwd=ROOT, env=env)
+            said.append((result.returncode, result.stdout, result.stderr))
+        else:
+            invoked = CliRunner().invoke(main, args, env=env)
+            said.append((invoked.exit_code, invoked.stdout, invoked.stderr))
+    assert said[0] == said[1]
+    assert "Traceback" not in said[0][2]

@@ -364,3 +364,23 @@ def test_huge_deletion_numbers_are_a_short_located_error(runner, tiny, number, m
     result = runner.invoke(main, ["check", str(tiny)])
     assert result.exit_code == 1
     assert result.stderr == f"{tiny}:33:16: error: chapters[0].cards[1].cloze: {message}\n1 problem found.\n"
+
+
+def test_the_build_lock_keeps_out_another_process_and_dies_with_its_holder(tmp_path):
+    from exporter import locking
+
+    path = tmp_path / "book.lock"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path\n"
+                               "from exporter.locking import held\n"
+                               "with held(Path(sys.argv[1]), 5):\n    print('held', flush=True); time.sleep(60)",
+                               str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(locking.Timeout):
+            with locking.held(path, 0.2):
+                pass
+    finally:
+        holder.kill()  # as kill -9: no clean-up runs, and the lock goes with the process
+        holder.wait()
+    with locking.held(path, 5):
+        pass
