@@ -56,7 +56,7 @@ def _text(text: str) -> str:
         text = NUMBER_RANGE.sub("\\1\u2013\\2", text)
         text = ROMAN_RANGE.sub("\\1\u2013\\2", text)
     if DIGIT.search(text):
-        text = UNBREAKABLE.sub(lambda m: f'<span class="nowrap">{m.group()}</span>', text)
+        text = UNBREAKABLE.sub(r'<span class="nowrap">\g<0></span>', text)
     return text
 
 
