@@ -58,8 +58,11 @@ def write_inputs(source: str | Path, folder: str | Path) -> dict[str, int]:
               "fields": _fields(card)} for card in rendered.cards]
     deck_name = rendered.title
     # The images, for every peer to carry: under their source paths (book.md names them so,
-    # pandoc reads them from the folder) and under their names in the notes (genanki).
+    # pandoc reads them from the folder; ankdown, beside its cards) and under their names in
+    # the notes (genanki).
     for path, image in loaded.media.items():
+        (deck / path).parent.mkdir(parents=True, exist_ok=True)
+        (deck / path).write_bytes(image.data)
         (folder / path).parent.mkdir(parents=True, exist_ok=True)
         (folder / path).write_bytes(image.data)
     for name, image in rendered.media.items():
