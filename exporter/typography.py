@@ -35,6 +35,7 @@ NUMBER = r"\d+(?:[.,:]\d+)*(?:\u2013\d+(?:[.,:]\d+)*)?"  # 100–150 ft stays wh
 UNIT = r"per\scent|percent|million|billion|thousand|km/h|km|m|cm|mm|ft|miles|mph|knots|kg|tonnes|tons|lb|am|pm|%|°C|°F"
 AMOUNT = rf"(?:(?:[A-Z]{{0,3}}[$£€¥])?{NUMBER}(?:\s(?:{UNIT})(?![\w]))+|[A-Z]{{0,3}}[$£€¥]{NUMBER}|Mach\s{NUMBER}|{NUMBER}\s?%)"
 UNBREAKABLE = re.compile(rf"(?<![\w$£€¥-])(?:{HYPHENATED_CODE}|{AMOUNT})(?![\w-])")
+AMOUNTS = re.compile(rf"(?<![\w$£€¥-])(?:{AMOUNT})(?![\w-])")  # UNBREAKABLE in text without a hyphen
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 
@@ -55,8 +56,8 @@ def _text(text: str) -> str:
     if "-" in text:
         text = NUMBER_RANGE.sub("\\1\u2013\\2", text)
         text = ROMAN_RANGE.sub("\\1\u2013\\2", text)
-    if DIGIT.search(text):
-        text = UNBREAKABLE.sub(r'<span class="nowrap">\g<0></span>', text)
+    if DIGIT.search(text):  # a hyphenated name needs a hyphen: most text has none, and is faster without
+        text = (UNBREAKABLE if "-" in text else AMOUNTS).sub(r'<span class="nowrap">\g<0></span>', text)
     return text
 
 
