@@ -233,7 +233,7 @@ def deck_notes(book: content.Book) -> list[_Note]:
     book_id = book.meta.id
     notes = []
     for card in book.cards:
-        source, extra = _literal(typography.apply(html.escape(card.label))), _literal(card.extra)
+        source, extra = _literal(content.title_html(card.label)), _literal(card.extra)
         fields: tuple[str, ...]
         if card.kind == "cloze":
             fields = (cloze_field(card), extra, source, card.id)
@@ -328,12 +328,11 @@ def _hash(value: object) -> str:
 # browser shows, so the backslash gets an empty element after it: MathJax never finds a
 # delimiter that an HTML tag splits). All of it still shows exactly as typed.
 ANKI_SYNTAX = re.compile(r"[{}]|\[(?=sound:|anki:|/anki:|/?latex\]|/?\$\$?\])|\\(?=[()[\]])")
-TAG = re.compile(r"(<[^>]*>)")
 
 
 def _literal(text: str) -> str:
     # Inside a tag (an image's alt text) a character reference does; MathJax never reads there.
-    return "".join(ANKI_SYNTAX.sub(_reference if i % 2 else _defused, part) for i, part in enumerate(TAG.split(text)))
+    return "".join(ANKI_SYNTAX.sub(_reference if i % 2 else _defused, part) for i, part in enumerate(typography.TAG.split(text)))
 
 
 def _reference(m: re.Match) -> str:

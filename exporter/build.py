@@ -8,10 +8,12 @@ each note gets comes from `manifest`, which remembers what earlier builds issued
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from exporter import __version__, manifest
 from exporter.clock import now, source_date_epoch
@@ -141,37 +143,27 @@ def _refuse_overwriting(source: Path, targets: tuple[Path, ...]) -> None:
             raise UsageError(str(target), "is a directory where the build writes a file; move it away", "output")
 
 
-class _issuing:
-    """Holds this book's lock in the state folder for the length of a build: two builds of one
+@contextmanager
+def _issuing(book_id: str) -> Iterator[Report]:
+    """This book's lock in the state folder, held for the length of a build: two builds of one
     book, into one folder or two, never interleave their outputs or their records."""
+    from exporter.locking import Timeout, held
 
-    def __init__(self, book_id: str):
-        self.book_id = book_id
-        self.report = Report()
-        self.lock: Any = None  # the held lock's context manager
-
-    def __enter__(self) -> Report:
-        from exporter.locking import Timeout, held
-
-        path = manifest.record_path(self.book_id).with_suffix(".lock")
+    report = Report()
+    path = manifest.record_path(book_id).with_suffix(".lock")
+    with ExitStack() as lock:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.lock = held(path, LOCK_WAIT)
-            self.lock.__enter__()
+            lock.enter_context(held(path, LOCK_WAIT))
         except Timeout:
-            raise WriteError(str(path), f"another build of '{self.book_id}' has held this lock for "
+            raise WriteError(str(path), f"another build of '{book_id}' has held this lock for "
                              f"{LOCK_WAIT} s; wait for it to finish, or stop it") from None
         except OSError as e:
-            self.lock = None
-            self.report.warnings.append(
+            report.warnings.append(
                 f"{path.parent}: warning: cannot use the state folder ({e.strerror}); builds of this book "
                 "are not kept apart, and a lost manifest can hold back edits from Anki. "
                 "Set EXPORTER_STATE_DIR to a writable folder.")
-        return self.report
-
-    def __exit__(self, *exc) -> None:
-        if self.lock is not None:
-            self.lock.__exit__(None, None, None)
+        yield report
 
 
 def _previous(paths: tuple[Path, Path, Path], report: Report) -> tuple[manifest.Manifest | None, bool]:
@@ -225,7 +217,7 @@ def _write_all(deck, source_sha256: str, paths: tuple[Path, Path, Path], built: 
         epub.write(deck.book, epub_tmp, modified=datetime.fromtimestamp(built.modified, timezone.utc),
                    source_sha256=source_sha256)
         outputs = {apkg_path.name: sha256_file(apkg_tmp), epub_path.name: sha256_file(epub_tmp)}
-        manifest_tmp.write_text(manifest.Manifest(**{**built.__dict__, "outputs": outputs}).dump(), "utf-8")
+        manifest_tmp.write_text(replace(built, outputs=outputs).dump(), "utf-8")
 
 
 # --- check, preview and doctor ---------------------------------------------------------------

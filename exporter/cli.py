@@ -163,12 +163,6 @@ def watch(source: Path, out_dir: Path, debounce: int) -> None:
     click.echo("Stopped watching.")
 
 
-def _watched(path: Path, source: Path) -> bool:
-    """The source, or an image it may show: a PNG or JPEG below its folder (the build reads
-    only those it shows, and rebuilds only if one of them changed)."""
-    return path == source or path.suffix.lower() in (".png", ".jpg", ".jpeg")
-
-
 @main.command()
 @source_argument
 @click.option("-o", "--output", "out_file", type=click.Path(dir_okay=False, path_type=Path),

@@ -454,6 +454,12 @@ def cloze_answers(card: StudyCard) -> list[str]:
 TAG = re.compile(r"<[^>]+>")
 
 
+def title_html(text: str) -> str:
+    """A plain-text title or label (Meta, Section.label, StudyCard.label) as HTML: escaped,
+    its names and amounts kept whole as in the prose."""
+    return typography.apply(html.escape(text, quote=True))
+
+
 def plain(fragment: str) -> str:
     """Text of an HTML fragment, whitespace folded: what a reader sees."""
     return " ".join(html.unescape(TAG.sub("", fragment)).split())

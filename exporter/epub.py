@@ -170,9 +170,9 @@ def _nav(pages: list[Page]) -> Page:
     for page in pages:
         if not page.in_toc:
             continue
-        sub = "".join(f'<li><a href="{page.name}#{frag}">{_title(title)}</a></li>\n' for title, frag in page.toc)
+        sub = "".join(f'<li><a href="{page.name}#{frag}">{content.title_html(title)}</a></li>\n' for title, frag in page.toc)
         sub = f"\n<ol>\n{sub}</ol>\n" if sub else ""
-        entries.append(f'<li><a href="{page.name}">{_title(page.title)}</a>{sub}</li>\n')
+        entries.append(f'<li><a href="{page.name}">{content.title_html(page.title)}</a>{sub}</li>\n')
     landmarks = "".join(
         f'<li><a epub:type="{kind}" href="{href}">{_esc(title)}</a></li>\n'
         for kind, _, title, href in _landmarks(pages)
@@ -201,7 +201,7 @@ def _landmarks(pages: list[Page]) -> list[tuple[str, str, str, str]]:
 def _chapter(section: content.Section) -> Page:
     body = (
         '<section epub:type="chapter" role="doc-chapter">\n'
-        f"<h1>{_title(section.label)}</h1>\n{section.html}{_check(section)}</section>"
+        f"<h1>{content.title_html(section.label)}</h1>\n{section.html}{_check(section)}</section>"
     )
     # Its sections in the contents, under it: the way from a card's Source to its passage.
     toc = tuple((p.title, anchor(p.id)) for p in section.passages if p.id)
@@ -212,7 +212,7 @@ def _part(section: content.Section) -> Page:
     epub_type, role = PART_SEMANTICS[section.kind]
     body = (
         f'<section epub:type="{epub_type}" role="{role}">\n'
-        f"<h1>{_title(section.title)}</h1>\n{section.html}{_entries(section)}{_check(section)}</section>"
+        f"<h1>{content.title_html(section.title)}</h1>\n{section.html}{_entries(section)}{_check(section)}</section>"
     )
     return Page(_file(section), section.title, "backmatter", body)
 
@@ -276,7 +276,8 @@ def _answers(book: content.Book) -> Page:
             continue
         notes = "".join(_answer(card, number, _file(section), _passage(section, card))
                         for number, card in enumerate(section.cards, 1))
-        groups.append(f'<section id="answers-{_key(section)}">\n<h2>{_title(section.label)}</h2>\n{notes}</section>\n')
+        heading = content.title_html(section.label)
+        groups.append(f'<section id="answers-{_key(section)}">\n<h2>{heading}</h2>\n{notes}</section>\n')
     body = (
         '<section class="answers" epub:type="endnotes" role="doc-endnotes">\n<h1>Answers</h1>\n'
         f"{''.join(groups)}</section>"
@@ -311,7 +312,7 @@ def _answer(card: content.StudyCard, number: int, question_file: str, passage: t
     )
     extra = f'\n<p class="extra">{card.extra}</p>' if card.extra else ""
     href, where = passage
-    read = f'\n<p class="passage"><a href="{href}">Read the passage: {_title(where)}</a></p>'
+    read = f'\n<p class="passage"><a href="{href}">Read the passage: {content.title_html(where)}</a></p>'
     return (
         f'<div class="answer" id="a-{card.id}" epub:type="endnote">\n'
         f'<p class="question">{back} {_question(card)}</p>\n<p>{answer}</p>{extra}{read}\n</div>\n'
@@ -355,11 +356,6 @@ def _file(section: content.Section) -> str:
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=True)
-
-
-def _title(text: str) -> str:
-    """A plain-text title as a heading or link: escaped, its names kept whole as in the text."""
-    return typography.apply(_esc(text))
 
 
 # --- packaging ------------------------------------------------------------------------------

@@ -83,28 +83,10 @@ def with_images(book: content.Book, page: str) -> str:
 def card_page(book: content.Book, side_html: str, night: bool = False) -> str:
     """One side as a page of its own, laid out as Anki's apps lay it out (the body is the card)."""
     night_classes = " nightMode night_mode" if night else ""
-    return with_images(book, f"""<!DOCTYPE html>
-<html lang="{html.escape(book.meta.language)}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(book.title)}</title>
-<style>
-{APP_CSS}
-</style>
-<style>
-{anki.asset("card.css")}
-</style>
-</head>
-<body class="card card1{night_classes}">
-{side_html}
-</body>
-</html>
-""")
+    return _page(book, book.title, [APP_CSS, anki.asset("card.css")], f"card card1{night_classes}", side_html)
 
 
 def write(book: content.Book, path: Path) -> None:
-    css = anki.asset("card.css")
     parts, label = [], None
     for side in sides(book):
         if side.card.label != label:
@@ -115,25 +97,31 @@ def write(book: content.Book, path: Path) -> None:
             f'{html.escape(side.template)}</p><div class="pair">'
             f'<div class="card">{side.front}</div><div class="card">{side.back}</div></div></article>'
         )
-    page = f"""<!DOCTYPE html>
+    body = (f"<h1>{html.escape(book.title)}: {len(book.cards)} notes</h1>\n"
+            "<p>Front on the left, back on the right, as Anki shows them.</p>\n" + "\n".join(parts))
+    path.write_text(_page(book, f"{book.title}: card preview", [anki.asset("card.css") + PAGE_CSS], "", body), "utf-8")
+
+
+PAGE_CSS = """
+body { margin: 0 auto; max-width: 70em; padding: 1em; font-family: system-ui, sans-serif; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
+.pair .card { border: 1px solid #ccc; border-radius: 8px; min-height: 8em; }
+.meta { color: #666; font-size: 0.8em; margin: 1.5em 0 0.3em; }"""
+
+
+def _page(book: content.Book, title: str, styles: list[str], body_class: str, body: str) -> str:
+    """A whole HTML page in the book's language, its images inlined."""
+    style = "".join(f"<style>\n{css}\n</style>\n" for css in styles)
+    body_open = f'<body class="{body_class}">' if body_class else "<body>"
+    return with_images(book, f"""<!DOCTYPE html>
 <html lang="{html.escape(book.meta.language)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(book.title)}: card preview</title>
-<style>
-{css}
-body {{ margin: 0 auto; max-width: 70em; padding: 1em; font-family: system-ui, sans-serif; }}
-.pair {{ display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }}
-.pair .card {{ border: 1px solid #ccc; border-radius: 8px; min-height: 8em; }}
-.meta {{ color: #666; font-size: 0.8em; margin: 1.5em 0 0.3em; }}
-</style>
-</head>
-<body>
-<h1>{html.escape(book.title)}: {len(book.cards)} notes</h1>
-<p>Front on the left, back on the right, as Anki shows them.</p>
-{chr(10).join(parts)}
+<title>{html.escape(title)}</title>
+{style}</head>
+{body_open}
+{body}
 </body>
 </html>
-"""
-    path.write_text(with_images(book, page), "utf-8")
+""")

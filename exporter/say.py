@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from exporter import wording
+from exporter.wording import counted
 from exporter.entry import DEFAULT_SOURCE
 
 UNCHANGED = "previous outputs are unchanged."
@@ -34,7 +35,7 @@ def failure(error: BaseException) -> tuple[str, int]:
     from exporter.errors import Interrupted, NoteTypeChange, SourceError, UsageError, WriteError
 
     if isinstance(error, SourceError):
-        return f"{error}\n{_n(len(error.problems), 'problem')} found.", 1
+        return f"{error}\n{counted(len(error.problems), 'problem')} found.", 1
     if isinstance(error, UsageError):
         hint = CHOOSE_ANOTHER.get(error.subject)
         return f"{error.path}: error: {error.message}" + (f"; {hint}" if hint else ""), 2
@@ -85,24 +86,24 @@ def describe(report) -> str:
     lines = [f"Wrote {p} ({_size(p.stat().st_size)})" for p in report.outputs]
     c = report.counts
     total = c.get("question", 0) + c.get("cloze", 0) + c.get("term", 0)
-    images = f"; {_n(c['images'], 'image')}" if c.get("images") else ""
+    images = f"; {counted(c['images'], 'image')}" if c.get("images") else ""
     lines.append(
-        f"{_n(c.get('chapters', 0), 'chapter')}; {_n(total, 'note')}: {c.get('question', 0)} question, "
+        f"{counted(c.get('chapters', 0), 'chapter')}; {counted(total, 'note')}: {c.get('question', 0)} question, "
         f"{c.get('cloze', 0)} cloze, {c.get('term', 0)} glossary (studied both ways){images}."
     )
     if report.first_build:
         lines.append(f"First build: import the .apkg into Anki (File > Import) to get the deck \"{report.deck_name}\".")
         return "\n".join(lines)
     if report.changed:
-        lines.append(f"{_n(len(report.changed), 'card')} changed: re-import the deck and Anki updates "
+        lines.append(f"{counted(len(report.changed), 'card')} changed: re-import the deck and Anki updates "
                      f"{'it' if len(report.changed) == 1 else 'them'} in place, keeping your reviews.")
         lines.append("  " + ", ".join(report.changed))
     if report.added:
-        lines.append(f"{_n(len(report.added), 'card')} added: re-import the deck to get "
+        lines.append(f"{counted(len(report.added), 'card')} added: re-import the deck to get "
                      f"{'it' if len(report.added) == 1 else 'them'}.")
         lines.append("  " + ", ".join(report.added))
     if report.removed:
-        lines.append(f"{_n(len(report.removed), 'card')} removed from the source: "
+        lines.append(f"{counted(len(report.removed), 'card')} removed from the source: "
                      f"{', '.join(report.removed)}. Anki keeps removed cards on import; to delete them, "
                      f"search the browser for: {report.removed_search}")
     if report.styling_changed:
@@ -118,7 +119,7 @@ def checked(source, result) -> tuple[list[str], str, int]:
     """What `check` says of a checked source: the warnings (standard error), the closing line
     (standard output when it passed, standard error when it failed), and the exit status."""
     warnings = [str(w) for w in result.warnings]
-    count = _n(len(warnings), "warning")
+    count = counted(len(warnings), "warning")
     if result.failed:
         return warnings, f"{count} (--strict makes them errors): {by_rule(result.warnings)}.", 1
     return warnings, f"{source}: ok with {count} ({by_rule(result.warnings)})" if warnings else f"{source}: ok", 0
@@ -130,10 +131,6 @@ def by_rule(warnings) -> str:
 
     counts = Counter(w.rule for w in warnings)
     return ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _size(size: int) -> str:

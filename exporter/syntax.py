@@ -48,10 +48,6 @@ def substitute(text: str, value_of: Callable[[str], str]) -> str:
     return FACT_REF.sub(lambda m: value_of(m.group(1)), text)
 
 
-def fact_names(text: str) -> list[str]:
-    return FACT_REF.findall(text)
-
-
 def _deletions(text: str) -> list[re.Match]:
     """The deletions of a cloze text, but those inside code spans. A span that opens or closes
     inside a deletion is no span: text inside and around deletions is rendered apart."""

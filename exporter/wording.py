@@ -21,7 +21,7 @@ def schema_change(error, unchanged: str) -> str:
     lines = [f"{error.path}: error: this build changes the fields or templates of note types learners have:"]
     for change in error.changes:
         before, after = change.before, change.after
-        lines.append(f"  \"{after.name}\" ({_n(change.notes, 'note')} already issued):")
+        lines.append(f"  \"{after.name}\" ({counted(change.notes, 'note')} already issued):")
         for what, old, new in (("fields", before.fields, after.fields), ("templates", before.templates, after.templates)):
             if old != new:
                 lines.append(f"    {what}: {', '.join(old)} → {', '.join(new)}")
@@ -51,9 +51,9 @@ def diagnosis(found, collection: Path) -> str:
     """The doctor's report: each finding by card id, with what to do about it."""
     from exporter.anki import notetype_search  # doctor has loaded it already; check never does
 
-    lines = [f"{collection}: {_n(found.notes, 'note')} of \"{found.title}\", compared with {found.deck}."]
+    lines = [f"{collection}: {counted(found.notes, 'note')} of \"{found.title}\", compared with {found.deck}."]
     if found.local_edits:
-        lines += ["", f"Edited in Anki: {_n(len(found.local_edits), 'card')} changed in Anki after this deck was "
+        lines += ["", f"Edited in Anki: {counted(len(found.local_edits), 'card')} changed in Anki after this deck was "
                   "built, so importing it keeps your edit and skips the deck's version. Either import with "
                   "\"Update notes: Always\" (Anki 2.1.67 or later) to take the deck's version, or keep "
                   "your edit: paste it into the source over the card and build again."]
@@ -62,7 +62,7 @@ def diagnosis(found, collection: Path) -> str:
     if found.forks:
         lines += ["", "Note types that no longer match the deck's: importing never updates their cards."]
         for fork in found.forks:
-            cards = f"{_n(len(fork.card_ids), 'card')}: {', '.join(fork.card_ids)}"
+            cards = f"{counted(len(fork.card_ids), 'card')}: {', '.join(fork.card_ids)}"
             if not fork.copy:
                 differ = "; ".join(f"{what} here: {', '.join(mine)}; in the deck: {', '.join(deck)}"
                                    for what, mine, deck in fork.changes)
@@ -83,7 +83,7 @@ def diagnosis(found, collection: Path) -> str:
                   "flags, which are on cards, stay."]
         lines += [f"  {card_id}: {' '.join(tags)}" for card_id, tags in found.tags.items()]
     if found.removed:
-        lines += ["", f"Removed from the source: {_n(len(found.removed), 'card')} ({', '.join(found.removed)}). "
+        lines += ["", f"Removed from the source: {counted(len(found.removed), 'card')} ({', '.join(found.removed)}). "
                   f"Anki never deletes cards on import; to delete them, search the browser for: {found.removed_search}"]
     if found.other_decks:
         lines += ["", "In other decks (fine: importing never moves a card):"]
@@ -93,13 +93,14 @@ def diagnosis(found, collection: Path) -> str:
                          "and use Cards > Change Deck:")
             lines += [f"    {deck}: {search}" for deck, search in found.moves]
     if found.updates or found.missing:
-        pending = [f"updates {_n(len(found.updates), 'card')}" if found.updates else "",
-                   f"adds {_n(len(found.missing), 'card')}" if found.missing else ""]
+        pending = [f"updates {counted(len(found.updates), 'card')}" if found.updates else "",
+                   f"adds {counted(len(found.missing), 'card')}" if found.missing else ""]
         lines += ["", f"Importing {found.deck.name} {' and '.join(p for p in pending if p)}."]
     lines += ["", "Something to do: see above." if found.needs_action
               else "Nothing to do: importing the deck keeps this collection in step with the source."]
     return "\n".join(lines)
 
 
-def _n(count: int, word: str) -> str:
+def counted(count: int, word: str) -> str:
+    """'1 card', '2 cards'."""
     return f"{count} {word}{'' if count == 1 else 's'}"
