@@ -17,11 +17,12 @@ import re
 import sqlite3
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from exporter import content, typography
 from exporter.errors import WriteError
@@ -74,15 +75,13 @@ NOTE_TYPES = {
 }
 
 
-@dataclass(frozen=True)
-class _Note:
+class _Note(Struct, frozen=True):
     card: content.StudyCard
     fields: tuple[str, ...]  # final field values, in FIELDS order
     guid: str
 
 
-@dataclass(frozen=True)
-class Deck:
+class Deck(Struct, frozen=True):
     """What goes into the package, made once per build: fingerprinted, then written."""
 
     book: content.Book

@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from exporter import __version__, manifest
 from exporter.clock import now, source_date_epoch
@@ -27,8 +29,7 @@ if TYPE_CHECKING:
 LOCK_WAIT = 120  # seconds to wait for another build of the same book to finish
 
 
-@dataclass
-class Report:
+class Report(Struct):
     """What a build did, for the summary the CLI prints."""
 
     outputs: list[Path] = field(default_factory=list)
@@ -223,8 +224,7 @@ def _write_all(deck, source_sha256: str, paths: tuple[Path, Path, Path], built: 
 # --- check, preview and doctor ---------------------------------------------------------------
 
 
-@dataclass
-class Checked:
+class Checked(Struct):
     """What `check` found: warnings, and whether they fail the check."""
 
     warnings: list

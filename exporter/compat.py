@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 from exporter import anki, content
 from exporter.errors import SchemaChange
@@ -44,8 +44,7 @@ def schema_changes(issued: list[dict[str, Schema]], current: dict[str, Schema], 
     return changes
 
 
-@dataclass
-class DeckChanges:
+class DeckChanges(Struct):
     """How the deck names of a build differ from the previous build's, for the summary."""
 
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (old name, new name)

@@ -11,9 +11,11 @@ import html
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Literal
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from exporter import passages, typography
 from exporter.document import Card, Document, Node
@@ -28,8 +30,7 @@ SAFE_LINK = re.compile(r"^(https?:|mailto:)", re.I)
 LINK_ADDRESS = re.compile(r"\]\([^)]*\)|<[a-z][a-z0-9+.-]*:[^<>\s]*>", re.I)
 
 
-@dataclass(frozen=True)
-class StudyCard:
+class StudyCard(Struct, frozen=True):
     """One note: a card as both outputs show it. HTML fields are escaped and final."""
 
     id: str
@@ -47,25 +48,22 @@ class StudyCard:
 # Back-matter entries: every text field is final HTML (inline, or block where noted).
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(Struct, frozen=True):
     id: str
 
     def html_fields(self) -> tuple[str, ...]:
         """Every field a reader sees, as HTML."""
-        return tuple(getattr(self, f.name) for f in fields(self) if f.name != "id")
+        return tuple(getattr(self, name) for name in self.__struct_fields__ if name != "id")
 
 
-@dataclass(frozen=True)
-class Event(Entry):
+class Event(Entry, frozen=True):
     """A dated event of the timeline."""
 
     date: str  # as the author wrote it, e.g. "6 September 1976"
     event: str
 
 
-@dataclass(frozen=True)
-class Person(Entry):
+class Person(Entry, frozen=True):
     """Someone in the story, with a one-line role."""
 
     name: str
@@ -73,24 +71,21 @@ class Person(Entry):
     text: str  # block
 
 
-@dataclass(frozen=True)
-class Term(Entry):
+class Term(Entry, frozen=True):
     """A glossary entry; it is also a two-way note in the deck."""
 
     term: str
     definition: str
 
 
-@dataclass(frozen=True)
-class Answered(Entry):
+class Answered(Entry, frozen=True):
     """A question of the FAQ with its answer."""
 
     question: str
     answer: str  # block
 
 
-@dataclass(frozen=True)
-class Factor(Entry):
+class Factor(Entry, frozen=True):
     """One row of the factors table."""
 
     factor: str
@@ -106,8 +101,7 @@ PART_ENTRIES: dict[PartKind, tuple[str, type[Entry]]] = {
 BLOCK_FIELDS = {"text", "answer"}
 
 
-@dataclass(frozen=True)
-class Passage:
+class Passage(Struct, frozen=True):
     """Part of a chapter's text: its opening, or a top-level heading and what follows it."""
 
     id: str  # "" for the opening
@@ -115,8 +109,7 @@ class Passage:
     html: str  # the heading, anchored, and the text below it
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(Struct, frozen=True):
     """A chapter or a back-matter part, in book order."""
 
     id: str  # chapter id, or the part's kind ("glossary")
@@ -130,8 +123,7 @@ class Section:
     passages: tuple[Passage, ...] = ()  # chapters only: the opening, then each heading's section
 
 
-@dataclass(frozen=True)
-class Meta:
+class Meta(Struct, frozen=True):
     """The book's metadata. Ids, language and edition as validated; the rest plain text,
     facts filled in and typography applied: writers escape it for their own format."""
 
@@ -147,8 +139,7 @@ class Meta:
     decks: str = "one"  # the deck layout: "one" deck, or a subdeck per "chapters" and part
 
 
-@dataclass(frozen=True)
-class Book:
+class Book(Struct, frozen=True):
     meta: Meta
     facts: dict[str, str]  # name → HTML of the value
     sources: tuple[tuple[str, str], ...]  # (id, HTML)
@@ -425,7 +416,7 @@ def _entry(c: Content, entry: Node, entry_type: type[Entry]) -> Entry:
         value = getattr(entry, name)
         return value if name == "id" else c.block(value) if name in BLOCK_FIELDS else c.inline(value)
 
-    return entry_type(**{f.name: rendered(f.name) for f in fields(entry_type)})
+    return entry_type(**{name: rendered(name) for name in entry_type.__struct_fields__})
 
 
 # --- helpers both renderers and the tests use ----------------------------------------------

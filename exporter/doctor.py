@@ -15,18 +15,18 @@ What Anki's importer does, and so what is reported (see compat.py for note types
 
 from __future__ import annotations
 
-import dataclasses
 import html.parser
 import re
 import shutil
 import tempfile
 import unicodedata
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import genanki
 import yaml
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from exporter import anki, compat, content
 from exporter.errors import UsageError
@@ -52,16 +52,14 @@ class CardsOnly(content.Content):
         return ""
 
 
-@dataclass(frozen=True)
-class LocalEdit:
+class LocalEdit(Struct, frozen=True):
     card_id: str
     fields: tuple[str, ...]  # the fields that differ from the deck's
     where: str  # FILE:LINE of the card in the source
     yaml: str  # the card as it reads with the edit: paste it over the card at `where`
 
 
-@dataclass(frozen=True)
-class Fork:
+class Fork(Struct, frozen=True):
     """A note type of the book that no longer matches the deck's, and the cards on it."""
 
     name: str  # the note type in the collection
@@ -72,8 +70,7 @@ class Fork:
     changes: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (what, the collection's, the deck's)
 
 
-@dataclass
-class Diagnosis:
+class Diagnosis(Struct):
     title: str
     deck: Path  # the .apkg it was compared with
     notes: int = 0  # notes of this book in the collection
@@ -160,8 +157,7 @@ def _first_line(error: Exception) -> str:
 # --- note types -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Type:
+class _Type(Struct, frozen=True):
     name: str
     fields: tuple[str, ...]  # empty: not one of the book's note types
     fork: Fork | None  # None: the deck's own, as the deck has it (or not the book's)
@@ -248,7 +244,7 @@ def _compare(rows, card_decks, deck_names, types, source: Source, deck: anki.Dec
     type_of = {note.card.id: deck.models[note.card.kind].name for note in deck.notes}
     for mid, card_ids in forked.items():
         fork = types[mid].fork or Fork(types[mid].name, type_of[card_ids[0]], True, False, ())
-        found.forks.append(dataclasses.replace(fork, card_ids=tuple(card_ids)))
+        found.forks.append(replace(fork, card_ids=tuple(card_ids)))
     found.missing = [note.card.id for note in deck.notes if note.card.id not in seen]
     found.removed.sort()
     found.removed_search = anki.search_for(book, found.removed)

@@ -19,7 +19,6 @@ import html
 import io
 import uuid
 import zipfile
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -27,6 +26,7 @@ from string import Template
 
 from ebooklib import epub
 from lxml import etree
+from msgspec import Struct
 
 from exporter import __version__, content, cover, typography
 from exporter.passages import anchor
@@ -57,8 +57,7 @@ ILLUSTRATED_SUMMARY = ACCESSIBILITY_SUMMARY.replace(
     "Every image, the cover included, has a text alternative; captions are printed under their images.")
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(Struct, frozen=True):
     """One XHTML file of the book, in reading order."""
 
     name: str  # file name; its stem is the manifest id

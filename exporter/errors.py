@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from exporter.manifest import Schema
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Struct, frozen=True):
     """One located problem in a source file."""
 
     path: str
@@ -53,8 +53,7 @@ class WriteError(Exception):
         self.path, self.message = path, message
 
 
-@dataclass(frozen=True)
-class SchemaChange:
+class SchemaChange(Struct, frozen=True):
     """One note type whose field or template names a build would change."""
 
     before: Schema

@@ -4,20 +4,20 @@ problems found so far. Shared by every step that reports against the file."""
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from exporter.errors import Problem
 
 if TYPE_CHECKING:
-    from exporter.media import Media, Use
     from exporter.document import Document
+    from exporter.media import Media, Use
 
 Key = tuple[Any, ...]  # a path into the data: ("chapters", 3, "cards", 2, "answer")
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(Struct, frozen=True):
     """A loaded source: the document plus what is needed to point back into the file."""
 
     path: str

@@ -15,8 +15,9 @@ when the hash does. Two copies are kept:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from exporter.uptodate import LEGACY_NOTETYPE_PREFIX, record_path
 
@@ -25,14 +26,12 @@ MAX_TIME = 253_402_300_799
 MAX_BYTES = 64 * 1024 * 1024  # a manifest of 10,000 cards is about 1.5 MB
 
 
-@dataclass(frozen=True)
-class Stamp:
+class Stamp(Struct, frozen=True):
     hash: str
     mod: int
 
 
-@dataclass(frozen=True)
-class Schema:
+class Schema(Struct, frozen=True):
     """What Anki compares to tell whether an incoming note type is the one it has: the names of
     its fields and of its templates, in order. Any other change (CSS, template HTML, the name)
     is an update; a change here makes a copy of the note type in every collection."""
@@ -42,8 +41,7 @@ class Schema:
     templates: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(Struct, frozen=True):
     tool: str = ""
     source: str = ""
     source_sha256: str = ""

@@ -16,9 +16,10 @@ import re
 import struct
 import unicodedata
 import zlib
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+
+from msgspec import Struct
 
 from exporter.locations import Key, Problems
 from exporter.syntax import Image, find_images
@@ -50,11 +51,10 @@ class Unusable(ValueError):
     """An image file that cannot be used; the message says why and what to do."""
 
 
-@dataclass(frozen=True)
-class Media:
+class Media(Struct, frozen=True, dict=True):  # a __dict__ for the cached hash
     """An image as both outputs carry it: its bytes and what they were found to be."""
 
-    data: bytes = field(repr=False)
+    data: bytes
     kind: str  # "png" or "jpeg"
     width: int
     height: int
@@ -62,6 +62,9 @@ class Media:
     @property
     def media_type(self) -> str:
         return MEDIA_TYPES[self.kind]
+
+    def __repr__(self) -> str:  # without the bytes
+        return f"Media({self.kind!r}, {self.width}x{self.height})"
 
     @cached_property  # asked for by the name, the fingerprints and the manifest
     def sha256(self) -> str:
@@ -74,8 +77,7 @@ class Media:
         return f"{book_id}-{self.sha256[:8]}.{'png' if self.kind == 'png' else 'jpg'}"
 
 
-@dataclass(frozen=True)
-class Use:
+class Use(Struct, frozen=True):
     """Where the source shows an image: the value's key, the line and column of its '!'."""
 
     key: Key

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from exporter import rules
 
@@ -24,8 +25,7 @@ ATX = re.compile(r"(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
 FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 
 
-@dataclass(frozen=True)
-class Chunk:
+class Chunk(Struct, frozen=True):
     """A chapter's text from one section heading to the next (Markdown, facts unfilled)."""
 
     id: str  # "" for the opening, the text before the first heading

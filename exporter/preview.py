@@ -7,8 +7,9 @@ import base64
 import html
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from exporter import anki, content
 from exporter.syntax import CLOZE
@@ -48,8 +49,7 @@ body.nightMode { background-color: #2c2c2c; color: #fcfcfc; }
 body.night_mode { color: white; background-color: black; }"""
 
 
-@dataclass(frozen=True)
-class Side:
+class Side(Struct, frozen=True):
     """One card of a note, front and back, rendered as Anki renders them."""
 
     card: content.StudyCard

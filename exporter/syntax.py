@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 FACT_REF = re.compile(r"\$\{([^{}]*)\}")  # not "${{c1::...}}": a dollar before a deletion
 UNCLOSED_REF = re.compile(r"\$\{(?!\{)(?![^{}]*\})")  # "${name" with no "}" before the next brace
@@ -31,8 +32,7 @@ def blank(text: str) -> bool:
     return all(c.isspace() or c in BLANKS or unicodedata.category(c) == "Cf" for c in text)
 
 
-@dataclass(frozen=True)
-class Deletion:
+class Deletion(Struct, frozen=True):
     """One hidden part of a cloze sentence: {{c<number>::<answer>::<hint>}}."""
 
     number: int
@@ -126,8 +126,7 @@ PARAGRAPH_START = re.compile(r"(?:\A|\n[ \t]*\n)[ \t]*\Z")  # searched for up to
 PARAGRAPH_END = re.compile(r"[ \t]*(?:\Z|\n[ \t]*(?:\n|\Z))")
 
 
-@dataclass(frozen=True)
-class Image:
+class Image(Struct, frozen=True):
     """An image written in a text; `path` is None where one is meant ('![alt](') but malformed."""
 
     start: int  # index of its '!'

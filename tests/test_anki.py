@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import itertools
 import subprocess
@@ -23,6 +22,7 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition
 from hypothesis import given, settings, strategies as st
 from lxml import html as lhtml
+from msgspec.structs import replace
 
 from conftest import REAL_SOURCE, TINY, edit, illustrate, jpeg
 from exporter import anki, content, load
@@ -447,10 +447,10 @@ def test_any_text_shows_literally(tmp_path):
         escaped = {"front": html.escape(question), "back": html.escape(answer), "extra": html.escape(extra)}
         replaced = {"question": {**escaped, "label": label}, "cloze": {"cloze": cloze, "label": label}, "term": {}}
         sections = tuple(
-            dataclasses.replace(s, cards=tuple(dataclasses.replace(c, **replaced[c.kind]) for c in s.cards))
+            replace(s, cards=tuple(replace(c, **replaced[c.kind]) for c in s.cards))
             for s in tiny.sections
         )
-        book = dataclasses.replace(tiny, sections=sections)
+        book = replace(tiny, sections=sections)
         import_apkg(collection, write_apkg(book, tmp_path / "any.apkg", next(mods)))
         check_rendering(collection, book)
 

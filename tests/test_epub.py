@@ -18,7 +18,7 @@ import sys
 import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from lxml import etree
+from msgspec.structs import replace
 from PIL import Image
 
 from conftest import REAL_SOURCE, ROOT, TINY, edit

@@ -7,7 +7,6 @@ one pinned after it (AFTER) is a deck built after. Anki stamps a local edit with
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import shutil
 import sys
@@ -18,6 +17,7 @@ import yaml
 from anki.collection import (Collection, ExportAnkiPackageOptions, ImportAnkiPackageOptions,
                              ImportAnkiPackageRequest)
 from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition
+from msgspec.structs import replace
 
 from conftest import REAL_SOURCE, copy_images, edit
 from helpers import built_book
@@ -232,7 +232,7 @@ def add_image_field(monkeypatch) -> None:
     monkeypatch.setitem(anki.FIELDS, "question", anki.FIELDS["question"] + ("Image",))
     made = anki.deck_notes
     monkeypatch.setattr(anki, "deck_notes", lambda book: [
-        dataclasses.replace(n, fields=n.fields + (f"map of {n.card.id}",)) if n.card.kind == "question" else n
+        replace(n, fields=n.fields + (f"map of {n.card.id}",)) if n.card.kind == "question" else n
         for n in made(book)])
 
 
@@ -372,8 +372,8 @@ def test_chapter_decks_sort_in_book_order(tmp_path):
     assert names[1:len(chapters) + 1] == chapters == sorted(chapters)
     assert names[0] == "Belenko’s Defection" and "Belenko’s Defection::Glossary" in names
     assert chapters[0] == "Belenko’s Defection::01 The Event in Brief"  # as the README says
-    wide = dataclasses.replace(book, sections=tuple(
-        dataclasses.replace(book.chapters[0], id=f"c{n}", number=n) for n in range(1, 13)))
+    wide = replace(book, sections=tuple(
+        replace(book.chapters[0], id=f"c{n}", number=n) for n in range(1, 13)))
     assert [name.split("::")[1][:3] for name in list(anki.deck_names(wide).values())[1:]] == [
         f"{n:02d} " for n in range(1, 13)]
 
