@@ -1,5 +1,6 @@
-"""The pipelines: source → deck + book + manifest (all or nothing), source → warnings, source →
-preview page. Each step lives in its own module; this one only orders them.
+"""The pipelines: source → deck + book + manifest (all or nothing), source → preview page,
+collection → diagnosis. Each step lives in its own module; this one only orders them. (Source →
+warnings is check.py: it needs none of what this module imports.)
 
 Data flows one way: read → load → content → anki and epub → staging. The modification time
 each note gets comes from `manifest`, which remembers what earlier builds issued.
@@ -221,23 +222,7 @@ def _write_all(deck, source_sha256: str, paths: tuple[Path, Path, Path], built: 
         manifest_tmp.write_text(replace(built, outputs=outputs).dump(), "utf-8")
 
 
-# --- check, preview and doctor ---------------------------------------------------------------
-
-
-class Checked(Struct):
-    """What `check` found: warnings, and whether they fail the check."""
-
-    warnings: list
-    failed: bool
-
-
-def check(source_path: str | Path, *, strict: bool = False) -> Checked:
-    """Validate a source (SourceError on errors) and lint it; strict makes warnings fail."""
-    from exporter.lint import lint
-    from exporter.load import load
-
-    warnings = lint(load(source_path))
-    return Checked(warnings, strict and bool(warnings))
+# --- preview and doctor ---------------------------------------------------------------------
 
 
 def preview(source_path: str | Path, out_file: Path | None, default_dir: Path) -> Path:

@@ -105,7 +105,7 @@ def check(source: Path, strict: bool) -> None:
       exporter check
       exporter check --strict my-notes.yaml
     """
-    from exporter.build import check as check_source
+    from exporter.check import check as check_source
 
     warnings, last, code = checked(source, run(lambda: check_source(source, strict=strict)))
     for warning in warnings:

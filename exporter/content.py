@@ -265,8 +265,12 @@ class Content:
         # Each image's name in the outputs, by its path in the source (None: none were read),
         # and the names of those the text shows, as it is rendered.
         self.shown: set[str] = set()
-        self.env = None if media is None else {"media": {path: m.name(document.book.id) for path, m in media.items()},
-                                               "shown": self.shown}
+        self.names = {path: m.name(document.book.id) for path, m in (media or {}).items()}
+        self.env = None if media is None else {"media": self.names, "shown": self.shown}
+
+    def shown_media(self, media: Mapping[str, Media]) -> dict[str, Media]:
+        """The images the rendered text shows, by their names in the outputs."""
+        return {self.names[path]: m for path, m in media.items() if self.names.get(path) in self.shown}
 
     def _facts(self, text: str) -> str:
         return substitute(text, self.facts.__getitem__)
@@ -324,6 +328,9 @@ class WordsOnly(Content):
     """Facts filled in, Markdown left as written: all lint needs to compare words, at a
     fraction of the cost of rendering."""
 
+    def __init__(self, document: Document, media: Mapping[str, Media] | None = None):
+        super().__init__(document)  # words need no image's file name
+
     def block(self, text: str) -> str:
         # An image says its alt text and its caption in words; a link address says nothing.
         words = IMAGE.sub(lambda m: f"{m.group(1)} {(m.group(3) or '  ')[1:-1]}", self._fill(text))
@@ -378,7 +385,7 @@ def build(document: Document, renderer: type[Content] = Content,
         facts={name: c.inline(value) for name, value in document.facts.items()},
         sources=tuple((s.id, c.inline(s.text)) for s in meta.sources),
         sections=tuple(sections),
-        media={m.name(meta.id): m for m in (media or {}).values() if m.name(meta.id) in c.shown},
+        media=c.shown_media(media or {}),
     )
 
 

@@ -67,7 +67,8 @@ def _unchanged(source: str, out_dir: str | bool) -> list[Path] | None:
         return None  # the build says what is wrong with it
     import stat
 
-    from exporter.uptodate import MAX_SOURCE_BYTES, up_to_date
+    from exporter import MAX_SOURCE_BYTES
+    from exporter.uptodate import up_to_date
 
     path, folder = Path(source), Path(str(out_dir))
     try:
@@ -81,17 +82,21 @@ def _unchanged(source: str, out_dir: str | bool) -> list[Path] | None:
 
 def _run(command: str, source: str, option: str | bool) -> int:
     """Run a plain build or check as the CLI would, with the same words; its exit status."""
-    from exporter import build, say
+    from exporter import say
 
     with say.stopped_by_signals():
         try:
             if command == "build":
-                report = build.build(source, str(option))
+                from exporter.build import build
+
+                report = build(source, str(option))
                 for warning in report.warnings:
                     print(warning, file=sys.stderr)
                 print(say.describe(report))
                 return 0
-            warnings, last, code = say.checked(source, build.check(source, strict=bool(option)))
+            from exporter.check import check
+
+            warnings, last, code = say.checked(source, check(source, strict=bool(option)))
         except BaseException as e:  # say.failure raises again what is not ours to word
             message, code = say.failure(e)
             print(message, file=sys.stderr)

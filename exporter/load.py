@@ -8,7 +8,6 @@ All problems are collected and raised together.
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
 from pathlib import Path
 
@@ -52,7 +51,6 @@ def parse(raw: bytes, path: str) -> Source:
     media, images = check_images(data, problems, Path(path).parent)
     if problems.items or document is None:
         raise SourceError(sorted(problems.items, key=lambda p: (p.line, p.column)))
-    sha = hashlib.sha256(raw).hexdigest()
-    return Source(path, text, sha, document, problems.positions, problems.key_positions, media, images)
+    return Source(path, raw, text, document, problems.positions, problems.key_positions, media, images)
 
 

@@ -3,7 +3,7 @@ problems found so far. Shared by every step that reports against the file."""
 
 from __future__ import annotations
 
-import difflib
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct, field
@@ -17,12 +17,12 @@ if TYPE_CHECKING:
 Key = tuple[Any, ...]  # a path into the data: ("chapters", 3, "cards", 2, "answer")
 
 
-class Source(Struct, frozen=True):
+class Source(Struct, frozen=True, dict=True):  # a __dict__ for the cached hash
     """A loaded source: the document plus what is needed to point back into the file."""
 
     path: str
+    raw: bytes  # the file as read
     text: str
-    sha256: str
     document: Document
     positions: dict  # Key -> (line, column) of the value
     key_positions: dict  # Key -> (line, column) of the mapping key naming it
@@ -32,6 +32,12 @@ class Source(Struct, frozen=True):
     def where(self, key: Key) -> tuple[int, int]:
         """Line and column of the value at `key`, or of its nearest located parent."""
         return nearest(self.positions, key)
+
+    @cached_property
+    def sha256(self) -> str:
+        import hashlib  # only a build needs it: check stays without
+
+        return hashlib.sha256(self.raw).hexdigest()
 
 
 def nearest(positions: dict, key: Key) -> tuple[int, int]:
@@ -82,6 +88,8 @@ def describe(value) -> str:
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
+    import difflib  # only a broken source needs it
+
     close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
     if close:
         return f" (did you mean '{close[0]}'?)"

@@ -10,7 +10,6 @@ from a field unreliably; a PNG shows the same everywhere.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import re
 import struct
@@ -68,6 +67,8 @@ class Media(Struct, frozen=True, dict=True):  # a __dict__ for the cached hash
 
     @cached_property  # asked for by the name, the fingerprints and the manifest
     def sha256(self) -> str:
+        import hashlib  # only the outputs need it: check stays without
+
         return hashlib.sha256(self.data).hexdigest()
 
     def name(self, book_id: str) -> str:

@@ -8,13 +8,13 @@ import re
 import stat
 from pathlib import Path
 
+from exporter import MAX_SOURCE_BYTES
 from exporter.errors import UsageError
-from exporter.uptodate import MAX_SOURCE_BYTES
 from exporter.locations import Problems, line_col
 
 LONE_CR = re.compile(r"\r(?!\n)")
-# The real source is 50 KB and 10,000 cards about 3.5 MB: a bigger file is not a study source
-# (a disk image, a log), and reading it whole would only exhaust memory.
+# MAX_SOURCE_BYTES: the real source is 50 KB and 10,000 cards about 3.5 MB; a file of over
+# 32 MiB is not a study source (a disk image, a log), and reading it whole would exhaust memory.
 # A FIFO opened for reading waits for a writer; non-blocking, the open returns at once.
 OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
 

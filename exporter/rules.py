@@ -66,8 +66,8 @@ LAST_JOIN = re.compile(r"\s(?:and|or)\s")
 
 def key_words(text: str) -> set[str]:
     """The words of a plain text that must appear in a passage supporting it."""
-    words = {w.lower() for w in WORD.findall(text)}  # lower() after: "İ" lowers to two characters
-    return {w for w in words if (len(w) >= 4 or any(map(str.isdigit, w))) and w not in STOP}
+    words = set(map(str.lower, WORD.findall(text)))  # lower() after: "İ" lowers to two characters
+    return {w for w in words - STOP if len(w) >= 4 or any(map(str.isdigit, w))}
 
 
 # Endings dropped before words are compared, longest first.

@@ -16,7 +16,6 @@ from pathlib import Path
 from exporter import __version__
 
 SUFFIX = ".manifest.json"
-MAX_SOURCE_BYTES = 32 * 1024 * 1024  # the most a source may be: see read.py
 LEGACY_NOTETYPE_PREFIX = "notetype:"  # manifests before note types had their own table
 
 

@@ -101,7 +101,7 @@ def test_only_the_pipelines_import_the_loader():
             module = getattr(node, "module", None) or ""
             if module == "exporter.load" or "exporter.load" in names or (module == "exporter" and "load" in names):
                 importers.add(path.stem)
-    assert importers == {"build"}
+    assert importers == {"build", "check"}
 
 
 def test_genanki_writes_the_collection_schema_the_deck_writer_patches():
