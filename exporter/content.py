@@ -333,8 +333,12 @@ class WordsOnly(Content):
 
     def block(self, text: str) -> str:
         # An image says its alt text and its caption in words; a link address says nothing.
-        words = IMAGE.sub(lambda m: f"{m.group(1)} {(m.group(3) or '  ')[1:-1]}", self._fill(text))
-        return LINK_ADDRESS.sub(lambda m: "]" if m.group().startswith("]") else "", words)
+        words = self._fill(text)
+        if "![" in words:
+            words = IMAGE.sub(lambda m: f"{m.group(1)} {(m.group(3) or '  ')[1:-1]}", words)
+        if "](" in words or "<" in words:
+            words = LINK_ADDRESS.sub(lambda m: "]" if m.group().startswith("]") else "", words)
+        return words
 
     inline = block
 

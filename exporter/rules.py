@@ -77,7 +77,7 @@ SUFFIXES = ("ations", "ation", "ions", "ion", "ings", "ing", "ers", "ors", "er",
 @lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A word without its plural, tense or agent ending: 'defector', 'defected' -> 'defect'."""
-    for suffix in SUFFIXES:
+    for suffix in SUFFIXES if word.endswith(SUFFIXES) else ():
         if word.endswith(suffix) and len(word) - len(suffix) >= STEM_LETTERS:
             word = word[: -len(suffix)]
             break

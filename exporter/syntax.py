@@ -45,7 +45,7 @@ Piece = str | Deletion  # a cloze text is text and deletions, in order
 
 def substitute(text: str, value_of: Callable[[str], str]) -> str:
     """Replace every ${name} in text with value_of(name)."""
-    return FACT_REF.sub(lambda m: value_of(m.group(1)), text)
+    return FACT_REF.sub(lambda m: value_of(m.group(1)), text) if "${" in text else text
 
 
 def _deletions(text: str) -> list[re.Match]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from functools import cache
 
 TAG = re.compile(r"(<[^>]*>)")
 DIGIT = re.compile(r"\d")
@@ -34,8 +35,8 @@ NUMBER = r"\d+(?:[.,:]\d+)*(?:\u2013\d+(?:[.,:]\d+)*)?"  # 100–150 ft stays wh
 # Units that cannot be mistaken for words ("in", "t" and "g" can).
 UNIT = r"per\scent|percent|million|billion|thousand|km/h|km|m|cm|mm|ft|miles|mph|knots|kg|tonnes|tons|lb|am|pm|%|°C|°F"
 AMOUNT = rf"(?:(?:[A-Z]{{0,3}}[$£€¥])?{NUMBER}(?:\s(?:{UNIT})(?![\w]))+|[A-Z]{{0,3}}[$£€¥]{NUMBER}|Mach\s{NUMBER}|{NUMBER}\s?%)"
-UNBREAKABLE = re.compile(rf"(?<![\w$£€¥-])(?:{HYPHENATED_CODE}|{AMOUNT})(?![\w-])")
-AMOUNTS = re.compile(rf"(?<![\w$£€¥-])(?:{AMOUNT})(?![\w-])")  # UNBREAKABLE in text without a hyphen
+UNBREAKABLE = rf"(?<![\w$£€¥-])(?:{HYPHENATED_CODE}|{AMOUNT})(?![\w-])"
+AMOUNTS = rf"(?<![\w$£€¥-])(?:{AMOUNT})(?![\w-])"  # UNBREAKABLE in text without a hyphen
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 
@@ -57,8 +58,14 @@ def _text(text: str) -> str:
         text = NUMBER_RANGE.sub("\\1\u2013\\2", text)
         text = ROMAN_RANGE.sub("\\1\u2013\\2", text)
     if DIGIT.search(text):  # a hyphenated name needs a hyphen: most text has none, and is faster without
-        text = (UNBREAKABLE if "-" in text else AMOUNTS).sub(r'<span class="nowrap">\g<0></span>', text)
+        text = _nowrap("-" in text).sub(r'<span class="nowrap">\g<0></span>', text)
     return text
+
+
+@cache
+def _nowrap(hyphen: bool) -> re.Pattern[str]:
+    # Compiled when first needed (2 ms): `check` never applies typography.
+    return re.compile(UNBREAKABLE if hyphen else AMOUNTS)
 
 
 def prose_date(iso: str) -> str:
