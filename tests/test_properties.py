@@ -9,6 +9,7 @@
    truncated, characters or bytes inserted, tokens replaced) ends in success or in located
    errors with exit status 1 or 2, never in a traceback or an internal error.
 4. The benchmark's synthetic sources pass `check --strict` with exactly the cards asked for.
+5. The manifest is written byte for byte as the standard library's JSON writer writes it.
 
 Bugs these properties found are kept as explicit examples in the tests that found them.
 PROPERTY_SCALE=20 multiplies every example count, for a deeper search than the suite's.
@@ -568,3 +569,18 @@ def test_synthetic_sources_pass_check_strict_with_exactly_the_cards_asked_for(ca
     doc = source.document
     parts = [getattr(doc, kind) for kind in ("timeline", "people", "glossary", "faq", "factors")]
     assert sum(len(c.cards) for c in doc.chapters) + sum(len(p.cards) for p in parts if p) == cards
+
+
+# --- 5. the manifest's bytes --------------------------------------------------------------------
+
+
+@settings(max_examples=examples(200), **SETTINGS)
+@given(st.recursive(st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | st.text(),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+                    max_leaves=20))
+def test_the_manifest_is_written_as_the_standard_library_writes_it(data):
+    """Manifests are committed next to the outputs: a faster writer must not move one byte of
+    them (any key, any text, nested to any depth)."""
+    from exporter.manifest import dumps
+
+    assert dumps(data) == json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
