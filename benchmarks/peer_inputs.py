@@ -19,7 +19,6 @@ process imports nothing but genanki.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
 
@@ -85,10 +84,10 @@ def _fields(card) -> list[str]:
 
 
 def _entry_fields(entry) -> dict[str, str]:
-    """A back-matter entry's fields: a dict, or a typed object."""
+    """A back-matter entry's fields: a dict, or a record (a msgspec Struct)."""
     if isinstance(entry, dict):
         return dict(entry)
-    return asdict(entry) if is_dataclass(entry) else dict(vars(entry))
+    return {name: getattr(entry, name) for name in entry.__struct_fields__}
 
 
 def _question(card) -> tuple[str, str]:
