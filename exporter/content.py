@@ -457,6 +457,7 @@ def cloze_answers(card: StudyCard) -> list[str]:
 TAG = re.compile(r"<[^>]+>")
 
 
+@lru_cache(maxsize=1 << 12)  # each card's answer in the book and note in the deck repeats its section's label
 def title_html(text: str) -> str:
     """A plain-text title or label (Meta, Section.label, StudyCard.label) as HTML: escaped,
     its names and amounts kept whole as in the prose."""
