@@ -263,38 +263,48 @@ PLAIN_TEXT = re.compile(r"(?!.*(?:\.\.|,,|\?\?))(?:[^\W_]|[ ,.;:?])*")
 # after it only no ordered list numbered 1, the one number that interrupts a paragraph.
 FIRST_LINE = re.compile(r"(?:[^\s\d#>+*_=`~<\[|:-]|\d+(?![\d.)])|[*_]+[^\W_]).*(?<!\s)")
 NEXT_LINE = re.compile(r"(?:[^\s\d#>+*_=`~<\[|:-]|(?!0*1[.)])\d|[*_]+[^\W_]).*(?<!\s)")
+BLANK_LINES = re.compile(r"\n\n+")
+# How markdown-it renders each kind of block _blocks finds, {} the HTML of its inline text.
+BLOCK_HTML = {"p": "<p>{}</p>\n", "quote": "<blockquote>\n<p>{}</p>\n</blockquote>\n", "ul": "<ul>\n", "li": "<li>{}</li>\n",
+              "/ul": "</ul>\n"}
 
 
-def _paragraphs(text: str) -> list[str] | None:
-    """The paragraphs of Markdown text that is nothing but paragraphs, each as markdown-it's
-    block parser reads it; None when the text may hold more (lists, quotes, headings, code,
-    tables, a captioned image's figure) or line ends and NULs that markdown-it rewrites first."""
+def _blocks(text: str) -> list[tuple[str, str]] | None:
+    """Markdown text read as markdown-it's block parser reads it, when all it holds is
+    paragraphs, quotes of one paragraph ("> " on each line) and tight lists of one-line items
+    ("- "): the kind of each block ("ul" and "/ul" around a list's items) and its inline text.
+    None when the text may hold more (headings, code, tables, other lists, a captioned image's
+    figure) or line ends and NULs that markdown-it rewrites first."""
     if "\r" in text or "\0" in text or "![" in text:
         return None
-    paragraphs: list[str] = []
-    lines: list[str] = []
-    for line in text.split("\n"):
-        if not line:
-            if lines:
-                paragraphs.append("\n".join(lines))
-                lines = []
-        elif (NEXT_LINE if lines else FIRST_LINE).fullmatch(line):
-            lines.append(line)
+    blocks: list[tuple[str, str]] = []
+    for chunk in (lines.split("\n") for lines in BLANK_LINES.split(text.strip("\n")) if lines):
+        marker = chunk[0][:2]
+        if marker in ("- ", "> ") and all(line.startswith(marker) for line in chunk):
+            chunk = [line[2:] for line in chunk]
+        else:
+            marker = ""
+        if marker == "- ":
+            if blocks and blocks[-1][0] == "/ul":  # a blank line between two lists makes one loose list
+                return None
+            if not all(FIRST_LINE.fullmatch(line) for line in chunk):
+                return None
+            blocks += [("ul", ""), *(("li", line) for line in chunk), ("/ul", "")]
+        elif FIRST_LINE.fullmatch(chunk[0]) and all(NEXT_LINE.fullmatch(line) for line in chunk[1:]):
+            blocks.append(("quote" if marker else "p", "\n".join(chunk)))
         else:
             return None
-    if lines:
-        paragraphs.append("\n".join(lines))
-    return paragraphs
+    return blocks
 
 
 def _render(text: str, env: dict) -> str:
-    """markdown-it's HTML of block Markdown. Text of paragraphs only, as most prose is, skips
-    its block parser (a third of the time): each paragraph's words are rendered inline."""
-    paragraphs = _paragraphs(text)
-    if paragraphs is None:
-        return _markdown().render(text, env)
+    """markdown-it's HTML of block Markdown. Text of paragraphs, quotes and simple lists, as most
+    prose is, skips its block parser (a third of the time): each block's words are rendered inline."""
+    blocks = _blocks(text)
     md = _markdown()
-    return "".join(f"<p>{md.renderInline(paragraph, env)}</p>\n" for paragraph in paragraphs)
+    if blocks is None:
+        return md.render(text, env)
+    return "".join(BLOCK_HTML[kind].format(md.renderInline(words, env) if words else "") for kind, words in blocks)
 
 
 class Content:

@@ -1,5 +1,5 @@
-"""Text that is only paragraphs skips markdown-it's block parser (content._render): the HTML
-must be exactly what markdown-it's own render gives, for any text."""
+"""Text of paragraphs, quotes and simple lists skips markdown-it's block parser
+(content._render): the HTML must be exactly what markdown-it's own render gives, for any text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from conftest import REAL_SOURCE, synthetic
 from exporter import load, passages
-from exporter.content import Content, _markdown, _paragraphs, _render
+from exporter.content import Content, _markdown, _blocks, _render
 
 # Characters that mean something to Markdown, its typographer or to whitespace handling.
 TRICKY = ("ab é1 0\t.,;:?!'\"*_()<>&[]\\`~#|+=-/$%{}@^"
@@ -23,7 +23,8 @@ STARTS = ["", "a", "É", "1976", "1976.", "1976)", "1.", "1)", "01.", "2.", "10.
 RANDOM = st.text(st.sampled_from(TRICKY), max_size=12)
 LINE = st.builds(lambda start, rest: start + rest, st.sampled_from(STARTS), RANDOM)
 # A line that comes close to a paragraph's: an ordinary start and end, anything between.
-WORDY = st.builds(lambda start, rest, end: start + rest + end, st.sampled_from(["a", "É", "1976", "1976.", "2)", "*a", "(c)"]),
+WORDY = st.builds(lambda start, rest, end: start + rest + end,
+                  st.sampled_from(["a", "É", "1976", "1976.", "2)", "*a", "(c)", "- a", "> a", "- 1976.", "> 1."]),
                   RANDOM, st.sampled_from(["", "a", ".", "*", "_", "`", "\\", "  ", "--", "..."]))
 TEXT = st.lists(st.one_of(LINE, WORDY, WORDY, st.just("")), max_size=8).map("\n".join)
 
@@ -41,16 +42,21 @@ def env() -> dict:
 @example("Setext\n===")
 @example("a | b\n--|--")
 @example("\ufeffa\ufeff")
-def test_paragraphs_render_as_markdown_it_renders_them(text):
+@example("- a\n- b\n\n- c")
+@example("- a\n\n> b\n\n- c")
+@example("> a\n> 2. b\n\n> c")
+@example("- a\nlazy")
+@example("> a\nlazy")
+def test_blocks_render_as_markdown_it_renders_them(text):
     assert _render(text, env()) == _markdown().render(text, env())
 
 
 @settings(max_examples=1000, deadline=None)
 @given(st.lists(st.text(st.sampled_from(TRICKY), min_size=1, max_size=20).map(lambda s: "a" + s), min_size=1, max_size=6))
-def test_lines_starting_with_a_letter_are_paragraphs_when_they_end_in_one(lines):
+def test_lines_starting_with_a_letter_and_ending_in_no_space_take_the_shortcut(lines):
     text = "\n".join(line.rstrip() for line in lines)
     if "![" not in text and "\r" not in text:
-        assert _paragraphs(text) is not None
+        assert _blocks(text) is not None
     assert _render(text, env()) == _markdown().render(text, env())
 
 
@@ -67,5 +73,5 @@ def test_every_text_of_the_real_and_a_synthetic_source_renders_as_markdown_it_do
         for text in texts:
             filled = content._fill(text)
             assert _render(filled, env()) == _markdown().render(filled, env())
-            fast += _paragraphs(filled) is not None
+            fast += _blocks(filled) is not None
         assert fast >= len(texts) // 3  # the shortcut is taken for much of ordinary prose
