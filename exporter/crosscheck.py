@@ -85,14 +85,12 @@ def _excerpt(text: str, width: int = 24) -> str:
 
 
 def walk(node, key: Key):
-    if isinstance(node, dict):
-        for name, value in node.items():
-            yield key + (name,), value
-            yield from walk(value, key + (name,))
-    elif isinstance(node, tuple):
-        for i, value in enumerate(node):
-            yield key + (i,), value
-            yield from walk(value, key + (i,))
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, tuple) else ()
+    for name, value in items:
+        inner = key + (name,)
+        yield inner, value
+        if isinstance(value, (dict, tuple)):  # no generator for each of the many texts: they hold nothing
+            yield from walk(value, inner)
 
 
 def locate(problems: Problems, key: Key, needle: str, nth: int = 0) -> tuple[int, int]:
