@@ -330,6 +330,8 @@ ANKI_SYNTAX = re.compile(r"[{}]|\[(?=sound:|anki:|/anki:|/?latex\]|/?\$\$?\])|\\
 
 
 def _literal(text: str) -> str:
+    if not ANKI_SYNTAX.search(text):  # most text: nothing to defuse, in its tags or out of them
+        return text
     # Inside a tag (an image's alt text) a character reference does; MathJax never reads there.
     return "".join(ANKI_SYNTAX.sub(_reference if i % 2 else _defused, part) for i, part in enumerate(typography.TAG.split(text)))
 

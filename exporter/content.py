@@ -252,9 +252,59 @@ def _figures(state) -> None:
 
 
 # Words, digits, spaces and plain punctuation: nothing Markdown or the typographer would
-# change, so such text is its own HTML. Most card text is like this; skipping markdown-it
-# for it halves the content step on large sources.
-PLAIN_TEXT = re.compile(r"(?!.*(?:\.\.|,,|\?\?))[^\W_]+(?:[ ,.;:?]+[^\W_]+)*[.?]?")
+# change, so such text is its own HTML. Most card text is like this, and so are most pieces
+# of cloze text around a deletion (" the convoy of ", "."); skipping markdown-it for it
+# halves the content step on large sources.
+PLAIN_TEXT = re.compile(r"(?!.*(?:\.\.|,,|\?\?))(?:[^\W_]|[ ,.;:?])*")
+
+
+# A line markdown-it can only read as a paragraph's: not indented, no white space at its end,
+# and starting no other block. The first line of a paragraph starts no list either; a line
+# after it only no ordered list numbered 1, the one number that interrupts a paragraph.
+FIRST_LINE = re.compile(r"(?:[^\s\d#>+*_=`~<\[|:-]|\d+(?![\d.)])|[*_]+[^\W_]).*(?<!\s)")
+NEXT_LINE = re.compile(r"(?:[^\s\d#>+*_=`~<\[|:-]|(?!0*1[.)])\d|[*_]+[^\W_]).*(?<!\s)")
+BLANK_LINES = re.compile(r"\n\n+")
+# How markdown-it renders each kind of block _blocks finds, {} the HTML of its inline text.
+BLOCK_HTML = {"p": "<p>{}</p>\n", "quote": "<blockquote>\n<p>{}</p>\n</blockquote>\n", "ul": "<ul>\n", "li": "<li>{}</li>\n",
+              "/ul": "</ul>\n"}
+
+
+def _blocks(text: str) -> list[tuple[str, str]] | None:
+    """Markdown text read as markdown-it's block parser reads it, when all it holds is
+    paragraphs, quotes of one paragraph ("> " on each line) and tight lists of one-line items
+    ("- "): the kind of each block ("ul" and "/ul" around a list's items) and its inline text.
+    None when the text may hold more (headings, code, tables, other lists, a captioned image's
+    figure) or line ends and NULs that markdown-it rewrites first."""
+    if "\r" in text or "\0" in text or "![" in text:
+        return None
+    blocks: list[tuple[str, str]] = []
+    for chunk in (lines.split("\n") for lines in BLANK_LINES.split(text.strip("\n")) if lines):
+        marker = chunk[0][:2]
+        if marker in ("- ", "> ") and all(line.startswith(marker) for line in chunk):
+            chunk = [line[2:] for line in chunk]
+        else:
+            marker = ""
+        if marker == "- ":
+            if blocks and blocks[-1][0] == "/ul":  # a blank line between two lists makes one loose list
+                return None
+            if not all(FIRST_LINE.fullmatch(line) for line in chunk):
+                return None
+            blocks += [("ul", ""), *(("li", line) for line in chunk), ("/ul", "")]
+        elif FIRST_LINE.fullmatch(chunk[0]) and all(NEXT_LINE.fullmatch(line) for line in chunk[1:]):
+            blocks.append(("quote" if marker else "p", "\n".join(chunk)))
+        else:
+            return None
+    return blocks
+
+
+def _render(text: str, env: dict) -> str:
+    """markdown-it's HTML of block Markdown. Text of paragraphs, quotes and simple lists, as most
+    prose is, skips its block parser (a third of the time): each block's words are rendered inline."""
+    blocks = _blocks(text)
+    md = _markdown()
+    if blocks is None:
+        return md.render(text, env)
+    return "".join(BLOCK_HTML[kind].format(md.renderInline(words, env) if words else "") for kind, words in blocks)
 
 
 class Content:
@@ -285,7 +335,7 @@ class Content:
         return unicodedata.normalize("NFC", text).replace("&", "&amp;")
 
     def block(self, text: str) -> str:
-        return typography.apply(_markdown().render(self._fill(text), self._env())) if text else ""
+        return typography.apply(_render(self._fill(text), self._env())) if text else ""
 
     def _env(self) -> dict:
         return dict(self.env) if self.env is not None else {}
@@ -456,6 +506,7 @@ def cloze_answers(card: StudyCard) -> list[str]:
 TAG = re.compile(r"<[^>]+>")
 
 
+@lru_cache(maxsize=1 << 12)  # each card's answer in the book and note in the deck repeats its section's label
 def title_html(text: str) -> str:
     """A plain-text title or label (Meta, Section.label, StudyCard.label) as HTML: escaped,
     its names and amounts kept whole as in the prose."""

@@ -20,26 +20,32 @@ def check_across(data, problems: Problems) -> None:
                 seen[value] = key
         if not isinstance(value, str):
             continue
-        for m in UNCLOSED_REF.finditer(value):
-            nth = value.count("${", 0, m.start())
-            problems.add(key, f"fact reference '{_excerpt(value[m.start():])}' is never closed; end the name with '}}' "
-                         "(to show '${' as text, write '$\\{')", locate(problems, key, "${", nth))
-        if key[0] == "facts":
-            inner = FACT_REF.search(value)
-            if inner:
-                problems.add(key, "a fact's value cannot use another fact; write the value out",
-                             locate(problems, key, inner.group()))
-            continue
-        for m in FACT_REF.finditer(value):
-            if m.group(1) not in facts:
-                hint = did_you_mean(m.group(1), list(facts)) if facts else " (the file has no facts)"
-                nth = value.count(m.group(), 0, m.start())
-                problems.add(key, f"unknown fact '${{{m.group(1)}}}'{hint}", locate(problems, key, m.group(), nth))
-        if key[-1] == "cloze":
+        if "${" in value:  # what every fact reference, closed or not, starts with: most text has none
+            _check_references(key, value, facts, problems)
+        if key[-1] == "cloze" and key[0] != "facts":
             message = cloze_problem(substitute(value, lambda name: facts.get(name, name)))
             if message:
                 problems.add(key, message)
     _check_sections(data, problems)
+
+
+def _check_references(key: Key, value: str, facts: dict, problems: Problems) -> None:
+    """References never closed; in a fact's value, any reference at all; elsewhere, unknown facts."""
+    for m in UNCLOSED_REF.finditer(value):
+        nth = value.count("${", 0, m.start())
+        problems.add(key, f"fact reference '{_excerpt(value[m.start():])}' is never closed; end the name with '}}' "
+                     "(to show '${' as text, write '$\\{')", locate(problems, key, "${", nth))
+    if key[0] == "facts":
+        inner = FACT_REF.search(value)
+        if inner:
+            problems.add(key, "a fact's value cannot use another fact; write the value out",
+                         locate(problems, key, inner.group()))
+        return
+    for m in FACT_REF.finditer(value):
+        if m.group(1) not in facts:
+            hint = did_you_mean(m.group(1), list(facts)) if facts else " (the file has no facts)"
+            nth = value.count(m.group(), 0, m.start())
+            problems.add(key, f"unknown fact '${{{m.group(1)}}}'{hint}", locate(problems, key, m.group(), nth))
 
 
 def _check_sections(data, problems: Problems) -> None:
@@ -79,14 +85,12 @@ def _excerpt(text: str, width: int = 24) -> str:
 
 
 def walk(node, key: Key):
-    if isinstance(node, dict):
-        for name, value in node.items():
-            yield key + (name,), value
-            yield from walk(value, key + (name,))
-    elif isinstance(node, tuple):
-        for i, value in enumerate(node):
-            yield key + (i,), value
-            yield from walk(value, key + (i,))
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, tuple) else ()
+    for name, value in items:
+        inner = key + (name,)
+        yield inner, value
+        if isinstance(value, (dict, tuple)):  # no generator for each of the many texts: they hold nothing
+            yield from walk(value, inner)
 
 
 def locate(problems: Problems, key: Key, needle: str, nth: int = 0) -> tuple[int, int]:

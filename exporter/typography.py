@@ -37,6 +37,9 @@ UNIT = r"per\scent|percent|million|billion|thousand|km/h|km|m|cm|mm|ft|miles|mph
 AMOUNT = rf"(?:(?:[A-Z]{{0,3}}[$£€¥])?{NUMBER}(?:\s(?:{UNIT})(?![\w]))+|[A-Z]{{0,3}}[$£€¥]{NUMBER}|Mach\s{NUMBER}|{NUMBER}\s?%)"
 UNBREAKABLE = rf"(?<![\w$£€¥-])(?:{HYPHENATED_CODE}|{AMOUNT})(?![\w-])"
 AMOUNTS = rf"(?<![\w$£€¥-])(?:{AMOUNT})(?![\w-])"  # UNBREAKABLE in text without a hyphen
+# What every amount holds: a number and its unit, a currency and a number, "Mach" and a number,
+# a number and "%". Found much faster than AMOUNTS, and in most text, even with digits, not at all.
+AMOUNT_HINT = rf"\d\s(?:{UNIT})|[$£€¥]\d|Mach\s\d|\d\s?%"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 
@@ -57,15 +60,18 @@ def _text(text: str) -> str:
     if "-" in text:
         text = NUMBER_RANGE.sub("\\1\u2013\\2", text)
         text = ROMAN_RANGE.sub("\\1\u2013\\2", text)
-    if DIGIT.search(text):  # a hyphenated name needs a hyphen: most text has none, and is faster without
-        text = _nowrap("-" in text).sub(r'<span class="nowrap">\g<0></span>', text)
+    if "-" in text:  # a hyphenated name needs a hyphen: most text has none, and is faster without
+        if DIGIT.search(text):
+            text = _compiled(UNBREAKABLE).sub(r'<span class="nowrap">\g<0></span>', text)
+    elif _compiled(AMOUNT_HINT).search(text):
+        text = _compiled(AMOUNTS).sub(r'<span class="nowrap">\g<0></span>', text)
     return text
 
 
 @cache
-def _nowrap(hyphen: bool) -> re.Pattern[str]:
+def _compiled(pattern: str) -> re.Pattern[str]:
     # Compiled when first needed (2 ms): `check` never applies typography.
-    return re.compile(UNBREAKABLE if hyphen else AMOUNTS)
+    return re.compile(pattern)
 
 
 def prose_date(iso: str) -> str:
