@@ -7,9 +7,9 @@ or no: `load` uses it first, and model.py only when it says no. tests/test_agree
 the two to the same verdicts. Patterns and checks they share are written here once.
 """
 
-# Annotations stay text: Node finds its Text fields by reading them.
-from __future__ import annotations
-
+# No `from __future__ import annotations`: msgspec would evaluate every annotation written as
+# text on the first source it checks (a few ms, every run), and Node finds its Text fields by
+# the annotation itself.
 from datetime import date
 from typing import Annotated, ClassVar, Literal
 
@@ -72,7 +72,7 @@ class Node(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         own = cls.__dict__.get("__annotations__", {})
-        cls.visible = cls.visible + tuple(name for name, kind in own.items() if kind == "Text")
+        cls.visible = cls.visible + tuple(name for name, kind in own.items() if kind is Text)
 
     def __post_init__(self) -> None:
         for name in self.visible:

@@ -64,10 +64,12 @@ LIST_SEPARATOR = re.compile(r"\s*[,;]\s+")
 LAST_JOIN = re.compile(r"\s(?:and|or)\s")
 
 
-def key_words(text: str) -> set[str]:
-    """The words of a plain text that must appear in a passage supporting it."""
+@lru_cache(maxsize=1 << 14)
+def key_words(text: str) -> frozenset[str]:
+    """The words of a plain text that must appear in a passage supporting it. Cached: a
+    passage is read for the cards it teaches, then for the answers it supports."""
     words = set(map(str.lower, WORD.findall(text)))  # lower() after: "İ" lowers to two characters
-    return {w for w in words - STOP if len(w) >= 4 or any(map(str.isdigit, w))}
+    return frozenset(w for w in words - STOP if len(w) >= 4 or any(map(str.isdigit, w)))
 
 
 # Endings dropped before words are compared, longest first.
