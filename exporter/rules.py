@@ -64,7 +64,7 @@ LIST_SEPARATOR = re.compile(r"\s*[,;]\s+")
 LAST_JOIN = re.compile(r"\s(?:and|or)\s")
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 17)  # room for every text of 10,000 cards (about 35,000)
 def key_words(text: str) -> frozenset[str]:
     """The words of a plain text that must appear in a passage supporting it. Cached: a
     passage is read for the cards it teaches, then for the answers it supports."""
@@ -88,7 +88,7 @@ def stem(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 17)  # as key_words
 def stems(text: str) -> frozenset[str]:
     """The key words of a text, stemmed: what two texts must share to say the same thing.
     Cached: each card's texts are compared with many others."""
