@@ -78,6 +78,21 @@ def test_check_imports_no_renderer_and_pydantic_only_for_a_broken_source(source,
     assert result.stdout.strip().splitlines()[-1] == str(imported)
 
 
+def test_check_imports_nothing_that_only_a_build_needs():
+    """`check` is meant to cost half a build or less: no manifest, hashing or JSON, no
+    dataclasses, and difflib only to suggest a word in a broken source."""
+    code = (
+        "import sys; sys.argv = ['exporter', 'check', 'source/belenko-defection.yaml']\n"
+        "from exporter.entry import main\n"
+        "try: main()\n"
+        "except SystemExit: pass\n"
+        "print(sorted(set(sys.modules) & {'exporter.build', 'exporter.manifest', 'exporter.uptodate', 'hashlib',"
+        " 'json', 'dataclasses', 'difflib', 'threading'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+
+
 def test_every_command_is_in_the_readme_with_its_exit_statuses():
     readme = (ROOT / "README.md").read_text("utf-8")
     table = readme[readme.index("## Command reference"):readme.index("## Benchmark")]
