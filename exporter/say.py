@@ -65,9 +65,10 @@ def stopped_by_signals() -> Iterator[None]:
     previous = {}
     for name in ("SIGTERM", "SIGHUP"):
         number = getattr(signal, name, None)
+        if number is None:
+            continue
         try:
-            if number is not None:
-                previous[number] = signal.signal(number, stop)
+            previous[number] = signal.signal(number, stop)
         except ValueError:  # not the main thread (a test, a caller's worker): theirs to handle
             pass
     try:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
-from functools import cache
 
 TAG = re.compile(r"(<[^>]*>)")
 DIGIT = re.compile(r"\d")
@@ -60,18 +59,14 @@ def _text(text: str) -> str:
     if "-" in text:
         text = NUMBER_RANGE.sub("\\1\u2013\\2", text)
         text = ROMAN_RANGE.sub("\\1\u2013\\2", text)
+    # These three are compiled when first used, and kept, by `re` itself: `check` never applies
+    # typography, and compiling them costs 2 ms.
     if "-" in text:  # a hyphenated name needs a hyphen: most text has none, and is faster without
         if DIGIT.search(text):
-            text = _compiled(UNBREAKABLE).sub(r'<span class="nowrap">\g<0></span>', text)
-    elif _compiled(AMOUNT_HINT).search(text):
-        text = _compiled(AMOUNTS).sub(r'<span class="nowrap">\g<0></span>', text)
+            text = re.sub(UNBREAKABLE, r'<span class="nowrap">\g<0></span>', text)
+    elif re.search(AMOUNT_HINT, text):
+        text = re.sub(AMOUNTS, r'<span class="nowrap">\g<0></span>', text)
     return text
-
-
-@cache
-def _compiled(pattern: str) -> re.Pattern[str]:
-    # Compiled when first needed (2 ms): `check` never applies typography.
-    return re.compile(pattern)
 
 
 def prose_date(iso: str) -> str:
